@@ -1,0 +1,245 @@
+"""The topic registry and section tagging: which few topics a section is about.
+
+Pure: the registry is package data read once; no network, Redis, environment or clock.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from types import MappingProxyType
+from typing import Any
+
+from services.model import LANGUAGES
+
+# A heading names the section's subject and a question asks about it, while answers wander:
+# one heading hit outweighs several passing mentions in the answers.
+HEADING_WEIGHT = 6
+QUESTION_WEIGHT = 3
+# One long answer repeating a word is one speaker's emphasis, not the section's subject.
+ANSWER_HIT_CAP = 3
+# A topic found only in the answers needs repeated evidence and a fair share of the best score.
+MIN_ANSWER_HITS = 2
+ANSWER_SHARE = 0.5
+MAX_TOPICS = 3
+
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+# Typographic apostrophes are common in Belarusian (з’ехаць) and English (EU’s) alike.
+_NORMALIZE = str.maketrans({"ё": "е", "’": "'", "ʼ": "'", "`": "'"})
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A feed-worthy subject. Equal and hashed by slug, which is what feeds and URLs use."""
+
+    slug: str
+    names: Mapping[str, str] = field(compare=False)
+    cues: Mapping[str, tuple[str, ...]] = field(compare=False, repr=False)
+
+    def name(self, language: str) -> str:
+        """Display name in `language`, English when the registry has none for it."""
+        return self.names.get(language) or self.names["en"]
+
+
+@dataclass(frozen=True)
+class _Matcher:
+    """One regex over every cue of a language; group n (1-based) marks cue n-1's topics."""
+
+    pattern: re.Pattern[str]
+    topics_of_group: tuple[tuple[str, ...], ...]
+
+
+def all_topics() -> tuple[Topic, ...]:
+    """Every topic, in registry order (the order indexes and OPML list them)."""
+    return _registry()
+
+
+def get_topic(slug: str) -> Topic | None:
+    return _by_slug().get(slug)
+
+
+def classify_section(
+    heading: str | None, question: str | None, answers: Sequence[str], language: str
+) -> tuple[str, ...]:
+    """Slugs of the few topics a section is about, best first, at most MAX_TOPICS.
+
+    The heading's strongest topic leads (the question's when there is no heading). Topics
+    named in the heading or question are kept; a topic seen only in the answers must recur
+    and score at least ANSWER_SHARE of the best, so a passing mention tags nothing. An unknown
+    `language` matches the cues of every language.
+    """
+    matcher = _matcher(language if language in LANGUAGES else "*")
+    in_heading = _scan(heading, matcher)
+    in_question = _scan(question, matcher)
+    in_answers = _scan_answers(answers, matcher)
+    scores = {
+        slug: HEADING_WEIGHT * in_heading.get(slug, (0, 0))[0]
+        + QUESTION_WEIGHT * in_question.get(slug, (0, 0))[0]
+        + in_answers.get(slug, 0)
+        for slug in in_heading.keys() | in_question.keys() | in_answers.keys()
+    }
+    if not scores:
+        return ()
+    best = max(scores.values())
+    chosen = [
+        slug
+        for slug, score in scores.items()
+        if slug in in_heading
+        or slug in in_question
+        or (in_answers[slug] >= MIN_ANSWER_HITS and score >= ANSWER_SHARE * best)
+    ]
+    rank = _rank()
+    chosen.sort(key=lambda slug: (-scores[slug], rank[slug]))
+    lead = _lead(in_heading, scores) or _lead(in_question, scores)
+    if lead is not None:
+        chosen.remove(lead)
+        chosen.insert(0, lead)
+    return tuple(chosen[:MAX_TOPICS])
+
+
+def _lead(hits: Mapping[str, tuple[int, int]], scores: Mapping[str, int]) -> str | None:
+    """The topic a heading or question is mostly about: most hits there; on a tie, the one the
+    whole section dwells on more, then the one named first."""
+    if not hits:
+        return None
+    return min(hits, key=lambda slug: (-hits[slug][0], -scores[slug], hits[slug][1]))
+
+
+def _scan_answers(answers: Sequence[str], matcher: _Matcher) -> dict[str, int]:
+    """Per topic: cue hits over all answers, at most ANSWER_HIT_CAP from any one answer."""
+    hits: dict[str, int] = {}
+    for answer in answers:
+        for slug, (count, _) in _scan(answer, matcher).items():
+            hits[slug] = hits.get(slug, 0) + min(count, ANSWER_HIT_CAP)
+    return hits
+
+
+def _scan(text: str | None, matcher: _Matcher) -> dict[str, tuple[int, int]]:
+    """Per topic: how many cues matched in `text`, and where the first one starts."""
+    found: dict[str, tuple[int, int]] = {}
+    if not text:
+        return found
+    for match in matcher.pattern.finditer(text.lower().translate(_NORMALIZE)):
+        for slug in matcher.topics_of_group[(match.lastindex or 1) - 1]:
+            count, first = found.get(slug, (0, match.start()))
+            found[slug] = (count + 1, first)
+    return found
+
+
+@cache
+def _matcher(language: str) -> _Matcher:
+    """Compile the cues of `language` ("*": all languages) into one regex shaped as a trie.
+
+    A flat alternation of ~250 cues tries every cue at every word start and costs milliseconds
+    per section; sharing prefixes makes it about 50 times faster. Each cue ends in an empty
+    group, so `lastindex` names the cue that matched.
+    """
+    languages = LANGUAGES if language == "*" else (language,)
+    topics_of_cue: dict[str, list[str]] = {}
+    for topic in _registry():
+        for lang in languages:
+            for cue in topic.cues[lang]:
+                slugs = topics_of_cue.setdefault(_normalize_cue(cue), [])
+                if topic.slug not in slugs:
+                    slugs.append(topic.slug)
+    trie: _Trie = {}
+    for cue in topics_of_cue:
+        node = trie
+        for symbol in _cue_symbols(cue):
+            node = node.setdefault(symbol, {})
+        node[_TERM] = cue
+    ends: list[str] = []
+    body = _trie_regex(trie, ends)
+    return _Matcher(
+        pattern=re.compile(rf"(?<!\w){body}"),
+        topics_of_group=tuple(tuple(topics_of_cue[cue]) for cue in ends),
+    )
+
+
+# Trie symbols besides literal characters. Their order is the order alternatives are tried in:
+# a literal continuation before the end of a word, so at any position the longest cue wins and
+# consumes its words ("political prisoners" is a political-prisoners hit, not also "prison*").
+_SPACE, _STAR, _WORD_END, _TERM = "\x01", "\x02", "\x03", "\x04"
+# Quotes may sit between a phrase's words: the plan «Перамога», the "Victory" plan.
+_SYMBOL_REGEX = {_SPACE: r'[\s"«»„“”]+', _STAR: r"\w*", _WORD_END: r"(?!\w)"}
+_Trie = dict[str, Any]
+
+
+def _cue_symbols(cue: str) -> list[str]:
+    """A word ending in * is a stem and takes any ending; any other word must end there."""
+    symbols: list[str] = []
+    words = cue.split()
+    for index, word in enumerate(words):
+        if index:
+            symbols.append(_SPACE)
+        symbols.extend(word.rstrip("*"))
+        if word.endswith("*"):
+            symbols.append(_STAR)
+        elif index == len(words) - 1:
+            symbols.append(_WORD_END)
+    return symbols
+
+
+def _trie_regex(node: _Trie, ends: list[str]) -> str:
+    alternatives = []
+    for symbol in sorted(node, key=lambda s: (s < " ", s)):
+        if symbol == _TERM:
+            ends.append(node[symbol])
+            alternatives.append("()")
+        else:
+            regex = _SYMBOL_REGEX.get(symbol) or re.escape(symbol)
+            alternatives.append(regex + _trie_regex(node[symbol], ends))
+    if len(alternatives) == 1:
+        return alternatives[0]
+    return "(?:" + "|".join(alternatives) + ")"
+
+
+def _normalize_cue(cue: str) -> str:
+    return " ".join(cue.lower().translate(_NORMALIZE).split())
+
+
+@cache
+def _registry() -> tuple[Topic, ...]:
+    raw = json.loads(
+        resources.files("services").joinpath("data/topics.json").read_text(encoding="utf-8")
+    )
+    topics = tuple(_topic_from_dict(entry) for entry in raw["topics"])
+    slugs = [topic.slug for topic in topics]
+    if len(set(slugs)) != len(slugs):
+        raise ValueError("topics: duplicate slug in services/data/topics.json")
+    return topics
+
+
+def _topic_from_dict(entry: Mapping[str, Any]) -> Topic:
+    """Check one registry entry: a bad registry must fail loudly at load, not tag silently."""
+    slug = entry["slug"]
+    if not isinstance(slug, str) or not _SLUG.fullmatch(slug):
+        raise ValueError(f"topics: bad slug {slug!r}")
+    names = {lang: str(entry["names"].get(lang) or "") for lang in LANGUAGES}
+    cues = {lang: tuple(entry["cues"].get(lang) or ()) for lang in LANGUAGES}
+    for lang in LANGUAGES:
+        if not names[lang].strip() or not cues[lang]:
+            raise ValueError(f"topics: {slug} needs a name and cues in {lang!r}")
+        for cue in cues[lang]:
+            if not isinstance(cue, str) or not _is_valid_cue(cue):
+                raise ValueError(f"topics: {slug} has a bad {lang} cue {cue!r}")
+    return Topic(slug=slug, names=MappingProxyType(names), cues=MappingProxyType(cues))
+
+
+def _is_valid_cue(cue: str) -> bool:
+    words = cue.split()
+    return bool(words) and all(word.rstrip("*") and "*" not in word.rstrip("*") for word in words)
+
+
+@cache
+def _by_slug() -> Mapping[str, Topic]:
+    return MappingProxyType({topic.slug: topic for topic in _registry()})
+
+
+@cache
+def _rank() -> Mapping[str, int]:
+    return MappingProxyType({topic.slug: index for index, topic in enumerate(_registry())})
