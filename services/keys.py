@@ -1,0 +1,87 @@
+"""Every Redis key the project uses, in one place. Pure: builds strings, talks to nobody.
+
+All keys start with `nam:` so the data can share a server (and a database) with anything
+else, and a test can clear exactly this namespace. Times are stored as ISO-8601 UTC strings
+with microseconds (`2023-02-15T16:05:00.000000+00:00`): one fixed format, so they compare
+correctly as strings, also inside Lua.
+
+Posts
+    nam:post:<id>               hash    the current post: json, hash (content hash), version,
+                                        updated, first_seen, first_seen_score, score, url,
+                                        language, topics (JSON list), speakers (JSON list),
+                                        answer_counts (JSON object person id -> answers)
+    nam:post:<id>:versions      hash    version number -> JSON {number, hash, stored_at,
+                                        updated, post}; every version ever stored
+    nam:posts                   zset    post id, scored by published time (or first seen)
+    nam:lang:<code>             zset    post ids in that language, same score
+    nam:topic:<slug>            zset    post ids with a section tagged <slug>, same score
+    nam:speaker:<person id>     zset    post ids where that person answers, same score
+    nam:urls                    hash    canonical URL -> post id (old URLs keep pointing)
+    nam:stats:languages         hash    language -> number of posts
+    nam:stats:topics            hash    topic slug -> number of posts
+    nam:stats:speaker-answers   hash    person id -> number of answers over all posts
+    nam:changes                 stream  one entry per new or edited post (see storage)
+
+Crawling
+    nam:fetch:<url>             hash    fetch state: etag, last_modified, status, error,
+                                        fetched_at, post_id, lastmod
+    nam:fetch-urls              set     every URL that has a fetch state
+    nam:crawls                  list    JSON summaries of the last crawls, newest first
+
+Feeds and jobs
+    nam:feed:<feed key>         hash    body, etag, last_modified, content_type, stored_at
+    nam:feeds                   set     every feed key that has been stored
+    nam:job:<id>                hash    admin API job: each field a JSON value; expires
+"""
+
+from __future__ import annotations
+
+NAMESPACE = "nam:"
+
+POSTS = "nam:posts"
+URLS = "nam:urls"
+CHANGES = "nam:changes"
+LANGUAGE_COUNTS = "nam:stats:languages"
+TOPIC_COUNTS = "nam:stats:topics"
+SPEAKER_ANSWER_COUNTS = "nam:stats:speaker-answers"
+FETCH_URLS = "nam:fetch-urls"
+CRAWLS = "nam:crawls"
+FEEDS = "nam:feeds"
+
+# Prefixes of the per-value indexes. The upsert script needs them because it learns the
+# *old* language, topics and speakers of a post only once it runs inside Redis.
+LANGUAGE_PREFIX = "nam:lang:"
+TOPIC_PREFIX = "nam:topic:"
+SPEAKER_PREFIX = "nam:speaker:"
+
+
+def post(post_id: str) -> str:
+    return f"nam:post:{post_id}"
+
+
+def post_versions(post_id: str) -> str:
+    return f"nam:post:{post_id}:versions"
+
+
+def language(code: str) -> str:
+    return LANGUAGE_PREFIX + code
+
+
+def topic(slug: str) -> str:
+    return TOPIC_PREFIX + slug
+
+
+def speaker(person_id: str) -> str:
+    return SPEAKER_PREFIX + person_id
+
+
+def fetch_state(url: str) -> str:
+    return f"nam:fetch:{url}"
+
+
+def feed(feed_key: str) -> str:
+    return f"nam:feed:{feed_key}"
+
+
+def job(job_id: str) -> str:
+    return f"nam:job:{job_id}"
