@@ -1,0 +1,325 @@
+"""Fetcher against the mirror over real HTTP (tests/fixtures/site.py): no mocked transport."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from typing import Any
+
+import pytest
+
+from services.errors import PermanentFetchError, TransientFetchError
+from services.fetching import Fetcher, Page, Validators
+from tests.fixtures.site import SiteServer
+
+WIX = "www.belarus-nau.org"
+TILDA = "belarus-nau.org"
+POST = "/en/post/pavel-latushka-on-sanctions-and-the-border-crossings"
+POST_FILE = f"{WIX}{POST}.html"
+
+
+def fetcher(site: SiteServer, **settings: Any) -> Fetcher:
+    """Tiny backoff so retries cost milliseconds; Retry-After still sets its own wait."""
+    return Fetcher(
+        site.settings(**settings), backoff_initial=0.01, backoff_max=0.05, backoff_jitter=0.01
+    )
+
+
+def get(site: SiteServer, path: str, host: str = WIX, **settings: Any) -> Page:
+    with fetcher(site, **settings) as f:
+        return f.get(site.url(host, path))
+
+
+def gaps(site: SiteServer, path: str) -> list[float]:
+    times = [r.time for r in site.requests(path=path)]
+    return [b - a for a, b in zip(times, times[1:], strict=False)]
+
+
+# -- normal fetches ------------------------------------------------------------------------------
+def test_page_is_fetched_from_the_mapped_address_under_its_real_url(
+    site: SiteServer, site_dir: Any
+) -> None:
+    page = get(site, POST)
+    assert page.url == page.final_url == f"https://{WIX}{POST}"
+    assert page.status == 200 and not page.not_modified
+    assert page.body == (site_dir / POST_FILE).read_bytes()
+    assert page.etag and page.last_modified
+    assert page.content_type == "text/html; charset=utf-8"
+    [request] = site.requests(path=POST)
+    assert request.headers["user-agent"].startswith("nam-feeds/")
+    assert "gzip" in request.headers["accept-encoding"]
+
+
+def test_xml_is_fetched_the_same_way(site: SiteServer) -> None:
+    page = get(site, "/sitemap-feeds.xml", host=TILDA)
+    assert page.body.startswith(b"<?xml") and "xml" in (page.content_type or "")
+
+
+def test_unchanged_page_costs_a_304(site: SiteServer) -> None:
+    with fetcher(site) as f:
+        first = f.get(site.url(WIX, POST))
+        again = f.get(site.url(WIX, POST), first.validators)
+        by_date = f.get(site.url(WIX, POST), Validators(last_modified=first.last_modified))
+    assert again.not_modified and again.status == 304 and again.body == b""
+    assert again.etag == first.etag and again.last_modified == first.last_modified
+    assert by_date.not_modified
+    conditional = site.requests(path=POST)[1]
+    assert conditional.headers["if-none-match"] == first.etag
+    assert conditional.headers["if-modified-since"] == first.last_modified
+
+
+def test_edited_page_is_fetched_again_despite_old_validators(site: SiteServer) -> None:
+    with fetcher(site) as f:
+        first = f.get(site.url(WIX, POST))
+        site.override(WIX, POST, b"<html><body><p>edited</p></body></html>")
+        edited = f.get(site.url(WIX, POST), first.validators)
+    assert not edited.not_modified and edited.body.endswith(b"edited</p></body></html>")
+    assert edited.etag != first.etag
+
+
+def test_malformed_page_is_returned_for_the_parser_to_judge(site: SiteServer) -> None:
+    page = get(site, "/fault/malformed")
+    assert page.status == 200 and b"\x00" in page.body
+
+
+def test_missing_page_is_permanent_with_its_status(site: SiteServer) -> None:
+    with pytest.raises(PermanentFetchError) as caught:
+        get(site, "/post/no-such-post")
+    assert caught.value.status == 404
+    assert str(caught.value) == f"fetching: HTTP 404 for https://{WIX}/post/no-such-post"
+
+
+# -- retries -------------------------------------------------------------------------------------
+def test_500_is_retried_then_reported_as_transient(site: SiteServer) -> None:
+    with pytest.raises(TransientFetchError) as caught:
+        get(site, "/fault/500", max_retries=2)
+    assert caught.value.status == 500
+    assert "gave up after 3 attempts" in str(caught.value)
+    assert f"https://{WIX}/fault/500" in str(caught.value)
+    assert len(site.requests(path="/fault/500")) == 3
+
+
+def test_503_retry_after_seconds_is_honoured(site: SiteServer) -> None:
+    path = "/fault/503?retry_after=1"
+    with pytest.raises(TransientFetchError) as caught:
+        get(site, path, max_retries=1)
+    assert caught.value.status == 503 and caught.value.retry_after == 1.0
+    [spacing] = gaps(site, path)
+    assert spacing >= 0.98  # the backoff alone would be about 0.02 s
+
+
+def test_429_retry_after_http_date_is_honoured(site: SiteServer) -> None:
+    # The fixture sends a date 2 s ahead, truncated to the second: a wait of over 1 s.
+    path = "/fault/429?retry_after=1&date=1"
+    with pytest.raises(TransientFetchError):
+        get(site, path, max_retries=1)
+    [spacing] = gaps(site, path)
+    assert spacing >= 0.95
+
+
+def test_retry_after_is_capped(site: SiteServer) -> None:
+    path = "/fault/503?retry_after=3600"
+    f = Fetcher(site.settings(max_retries=1), backoff_initial=0.01, retry_after_cap=0.2)
+    with f, pytest.raises(TransientFetchError):
+        f.get(site.url(WIX, path))
+    [spacing] = gaps(site, path)
+    assert 0.19 <= spacing < 2
+
+
+def test_flaky_page_succeeds_after_retries(site: SiteServer) -> None:
+    path = "/fault/flaky?k=succeeds"
+    page = get(site, path, max_retries=2)
+    assert page.body.endswith(b"recovered</p></body></html>")
+    assert [r.status for r in site.requests(path=path)] == [503, 503, 200]
+
+
+def test_flaky_page_fails_when_retries_run_out(site: SiteServer) -> None:
+    path = "/fault/flaky?k=runs-out"
+    with pytest.raises(TransientFetchError):
+        get(site, path, max_retries=1)
+    assert len(site.requests(path=path)) == 2
+
+
+def test_timeout_is_transient(site: SiteServer) -> None:
+    with pytest.raises(TransientFetchError, match="timed out") as caught:
+        get(site, "/fault/slow?s=1", fetch_timeout=0.2, max_retries=0)
+    assert f"https://{WIX}/fault/slow" in str(caught.value)
+
+
+def test_connection_failure_is_transient(site: SiteServer) -> None:
+    doomed = SiteServer()
+    doomed.start()
+    settings = site.settings(max_retries=1, origin_map=doomed.origin_map)
+    with Fetcher(settings, backoff_initial=0.01, backoff_jitter=0.01) as f:
+        f.get(site.url(WIX, "/robots.txt"))  # robots.txt is cached; the host then goes away
+        doomed.stop()
+        with pytest.raises(TransientFetchError, match="connection failed") as caught:
+            f.get(site.url(WIX, POST))
+    assert "gave up after 2 attempts" in str(caught.value)
+
+
+def test_unreachable_robots_disallows_everything(site: SiteServer) -> None:
+    # RFC 9309 section 2.3.1.4: an unreachable robots.txt means complete disallow.
+    dead = {f"https://{TILDA}": f"http://127.0.0.1:{_closed_port()}"}
+    settings = site.settings(max_retries=0, origin_map=site.origin_map | dead)
+    with Fetcher(settings) as f, pytest.raises(PermanentFetchError, match="robots.txt"):
+        f.get(f"https://{TILDA}/sitemap.xml")
+
+
+# -- redirects and hosts -------------------------------------------------------------------------
+def test_offsite_redirect_is_refused(site: SiteServer) -> None:
+    with pytest.raises(PermanentFetchError, match="example.invalid/elsewhere leaves") as caught:
+        get(site, "/fault/offsite-redirect")
+    assert f"https://{WIX}/fault/offsite-redirect" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["/sitemap.xml", "https://www.belarus-nau.org/sitemap.xml", "LOCAL"],
+    ids=["relative", "real-origin", "mapped-address"],
+)
+def test_redirect_within_the_host_is_followed(site: SiteServer, target: str) -> None:
+    if target == "LOCAL":
+        target = site.local_url(WIX, "/sitemap.xml")
+    page = get(site, f"/fault/redirect?to={target}")
+    assert page.final_url == f"https://{WIX}/sitemap.xml"
+    assert page.url == f"https://{WIX}/fault/redirect?to={target}"
+    assert page.body.startswith(b"<?xml")
+
+
+def test_redirect_to_the_other_source_host_is_followed(site: SiteServer) -> None:
+    page = get(site, f"/fault/redirect?to=https://{TILDA}/sitemap-feeds.xml")
+    assert page.final_url == f"https://{TILDA}/sitemap-feeds.xml"
+    assert site.requests(host=TILDA, path="/sitemap-feeds.xml")
+
+
+def test_redirect_loop_stops_after_five(site: SiteServer) -> None:
+    with pytest.raises(PermanentFetchError, match="more than 5 redirects"):
+        get(site, "/fault/redirect-loop")
+    assert len(site.requests(path="/fault/redirect-loop")) == 6
+
+
+def test_host_not_allowed_is_refused_before_any_request(site: SiteServer) -> None:
+    with fetcher(site) as f, pytest.raises(PermanentFetchError) as caught:
+        f.get("https://example.com/post/x")
+    assert str(caught.value) == (
+        "fetching: host example.com is not an allowed source host for https://example.com/post/x"
+    )
+    assert site.requests() == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "not a url",
+        "",
+        "ftp://www.belarus-nau.org/post/x",
+        "https:///post/x",
+        "https://www.belarus-nau.org:99999/post/x",
+        "https://user:secret@www.belarus-nau.org/post/x",
+    ],
+)
+def test_bad_url_is_refused(site: SiteServer, url: str) -> None:
+    with fetcher(site) as f, pytest.raises(PermanentFetchError, match="invalid URL"):
+        f.get(url)
+    assert site.requests() == []
+
+
+# -- body limits ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("chunked", ["0", "1"], ids=["content-length", "chunked"])
+def test_body_over_the_limit_is_refused(site: SiteServer, chunked: str) -> None:
+    with pytest.raises(PermanentFetchError, match="exceeds 64 KiB"):
+        get(site, f"/fault/huge?bytes=200000&chunked={chunked}", max_body_bytes=64 * 1024)
+
+
+def test_gzip_expanding_over_the_limit_is_refused(site: SiteServer) -> None:
+    path = f"/fault/gzip-bomb?bytes={4 << 20}"
+    with pytest.raises(PermanentFetchError, match="exceeds 1 MiB after decompression"):
+        get(site, path, max_body_bytes=1 << 20)
+
+
+def test_gzip_body_under_the_limit_is_decoded(site: SiteServer) -> None:
+    page = get(site, "/fault/gzip-bomb?bytes=1000", max_body_bytes=1 << 20)
+    assert page.body == b"<html>" + b"\0" * 1000
+
+
+# -- robots.txt ----------------------------------------------------------------------------------
+def test_robots_disallow_is_obeyed(site: SiteServer) -> None:
+    site.set_robots(WIX, b"User-agent: *\nDisallow: /en/\n")
+    with pytest.raises(PermanentFetchError) as caught:
+        get(site, POST)
+    assert str(caught.value) == f"fetching: disallowed by robots.txt for https://{WIX}{POST}"
+    assert site.requests(path=POST) == []
+
+
+def test_robots_group_for_our_product_token_wins(site: SiteServer) -> None:
+    site.set_robots(WIX, b"User-agent: *\nAllow: /\n\nUser-agent: nam-feeds\nDisallow: /en/\n")
+    with pytest.raises(PermanentFetchError, match="disallowed by robots.txt"):
+        get(site, POST)
+    assert get(site, "/sitemap.xml").status == 200
+
+
+def test_robots_5xx_disallows_everything(site: SiteServer) -> None:
+    site.set_robots(WIX, b"oops", status=503)
+    with pytest.raises(PermanentFetchError, match="disallowed by robots.txt"):
+        get(site, POST, max_retries=1)
+    assert site.requests(path=POST) == []
+
+
+def test_robots_404_allows_everything(site: SiteServer) -> None:
+    site.set_robots(WIX, b"gone", status=404)
+    assert get(site, POST).status == 200
+
+
+def test_robots_is_fetched_once_per_host(site: SiteServer) -> None:
+    with fetcher(site) as f:
+        f.get(site.url(WIX, POST))
+        f.get(site.url(WIX, "/sitemap.xml"))
+        f.get(site.url(TILDA, "/sitemap.xml"))
+        assert f.sitemaps(f"https://{WIX}") == (f"https://{WIX}/sitemap.xml",)
+    assert len(site.requests(host=WIX, path="/robots.txt")) == 1
+    assert len(site.requests(host=TILDA, path="/robots.txt")) == 1
+
+
+# -- politeness ----------------------------------------------------------------------------------
+def test_crawl_delay_spaces_requests_to_one_host(site: SiteServer) -> None:
+    with fetcher(site, crawl_delay=0.25) as f:
+        for _ in range(3):
+            f.get(site.url(WIX, "/sitemap.xml"))
+    times = [r.time for r in site.requests(host=WIX)]  # robots.txt, then 3 sitemaps
+    assert len(times) == 4
+    assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.25
+
+
+def test_one_request_at_a_time_per_host_across_threads(site: SiteServer) -> None:
+    path = "/fault/slow?s=0.3"
+    with fetcher(site) as f:
+        f.get(site.url(WIX, "/robots.txt"))
+        threads = [threading.Thread(target=f.get, args=(site.url(WIX, path),)) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert min(gaps(site, path)) >= 0.29
+
+
+def test_hosts_do_not_wait_for_each_other(site: SiteServer) -> None:
+    path = "/fault/slow?s=0.5"
+    with fetcher(site) as f:
+        f.get(site.url(WIX, "/robots.txt"))
+        f.get(site.url(TILDA, "/robots.txt"))
+        threads = [
+            threading.Thread(target=f.get, args=(site.url(host, path),)) for host in (WIX, TILDA)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    first, second = (r.time for r in site.requests(path=path))
+    assert second - first < 0.4
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
