@@ -1,0 +1,118 @@
+"""`parse_post(html, url) -> Post`: one saved page of the site to the model.
+
+Pure: bytes and a URL in, a Post out, or ParseError. It detects the site builder, lets that
+module find the article and its metadata, then builds sections from the article's blocks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import replace
+from urllib.parse import unquote, urlsplit
+
+from selectolax.lexbor import LexborHTMLParser
+
+from services import people, topics
+from services.errors import ParseError
+from services.model import Cms, Post
+from services.parsing import qa, tilda, wix
+from services.parsing.page import RawPage
+
+MAX_PAGE_BYTES = 50 * 1024 * 1024
+_TILDA_ID = re.compile(r"/tpost/([0-9a-z]+)-", re.IGNORECASE)
+_LANGUAGES = frozenset(("en", "ru", "be"))
+
+
+def parse_post(html: bytes, url: str) -> Post:
+    """Parse one post page. `url` is where the page lives on the real site (not a mirror)."""
+    _check_url(url)
+    if not isinstance(html, bytes | bytearray):
+        raise ParseError(url, "the page must be bytes")
+    if len(html) > MAX_PAGE_BYTES:
+        raise ParseError(url, f"the page is larger than {MAX_PAGE_BYTES} bytes")
+    if not html or html.isspace():
+        raise ParseError(url, "the page is empty")
+    try:
+        tree = LexborHTMLParser(bytes(html))
+    except Exception as exc:  # selectolax raises bare errors on bytes it cannot decode
+        raise ParseError(url, f"not readable as HTML ({exc})") from exc
+    cms, raw = _extract(tree, url)
+    if raw is None:
+        raise ParseError(url, f"no {cms} article content found: not a post page")
+    if not raw.title:
+        raise ParseError(url, "the post has no title")
+    return _build(raw, cms, url)
+
+
+def _check_url(url: str) -> None:
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ParseError(str(url), "the URL must be an absolute http(s) URL")
+
+
+def _extract(tree: LexborHTMLParser, url: str) -> tuple[Cms, RawPage | None]:
+    if wix.looks_like_wix(tree, url):
+        return "wix", wix.extract(tree, url)
+    if tilda.looks_like_tilda(tree, url):
+        return "tilda", tilda.extract(tree, url)
+    raise ParseError(url, "neither a Wix nor a Tilda page")
+
+
+def _build(raw: RawPage, cms: Cms, url: str) -> Post:
+    canonical = _same_site(raw.canonical, url) or url
+    language = raw.language if raw.language in _LANGUAGES else "ru"
+    source, sections = qa.build_sections(
+        raw.blocks,
+        resolve=people.resolve_speaker,
+        find_mentions=people.find_mentions,
+        title=raw.title or "",
+    )
+    tagged = tuple(
+        replace(
+            s,
+            topics=topics.classify_section(
+                s.heading, s.question, [a.text for a in s.answers], language
+            ),
+        )
+        for s in sections
+    )
+    return Post(
+        url=canonical,
+        id=post_id(canonical, cms),
+        cms=cms,
+        title=raw.title or "",
+        published=raw.published,
+        modified=raw.modified,
+        language=language,
+        source=source,
+        categories=tuple(dict.fromkeys(raw.categories)),
+        sections=tagged,
+        alternates=tuple(sorted(raw.alternates.items())),
+    )
+
+
+def _same_site(candidate: str | None, url: str) -> str | None:
+    """The page's canonical URL, when it names the same host (a copied page's canonical
+    pointing elsewhere must not redirect our ids)."""
+    if not candidate:
+        return None
+    parts, base = urlsplit(candidate), urlsplit(url)
+    if parts.scheme in ("http", "https") and parts.hostname == base.hostname:
+        return candidate
+    return None
+
+
+def post_id(url: str, cms: Cms) -> str:
+    """A stable id from what never changes about a post.
+
+    Tilda puts the post's own id in its URL (`/tpost/<id>-<slug>`). Wix's is the path; the
+    host is left out so that the same post served from a mirror, or over http, keeps its id.
+    """
+    path = unquote(urlsplit(url).path).rstrip("/").lower()
+    if cms == "tilda":
+        match = _TILDA_ID.search(path)
+        if match:
+            return f"tilda-{match.group(1)}"
+    digest = hashlib.sha256(path.encode("utf-8")).hexdigest()[:20]
+    return f"{cms}-{digest}"

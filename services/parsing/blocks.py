@@ -1,0 +1,156 @@
+"""Markup to plain blocks: paragraphs, headings and empty lines, with what was bold.
+
+Pure. Both site builders share this walker; each says where its article is and what counts as
+an empty line. Scripts, forms and media never become text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from selectolax.lexbor import LexborNode
+
+BlockKind = Literal["para", "heading", "empty"]
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: BlockKind
+    text: str = ""
+    bold: bool = False  # every visible character is bold
+    bold_lead: str = ""  # the bold run a partly bold paragraph starts with
+
+
+EMPTY = Block("empty")
+
+_SKIP = frozenset(
+    "script style noscript iframe svg button img figure video audio picture form input "
+    "select textarea template canvas object embed nav footer aside".split()
+)
+_HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
+_INLINE = frozenset(
+    "span a strong b em i u s sub sup mark small code font abbr q cite time wbr".split()
+)
+_BOLD_TAGS = frozenset(("strong", "b"))
+_BOLD_STYLE = re.compile(r"font-weight\s*:\s*(bold|[6-9]00)")
+_SPACES = re.compile(r"[ \t\r\n\f\u00a0\u200b\u2009\u202f]+")
+
+EmptyLineTest = Callable[[LexborNode], bool]
+
+
+class _Collector:
+    """Accumulates inline text into paragraphs; two line breaks in a row end a paragraph."""
+
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []
+        self._parts: list[tuple[str, bool]] = []
+        self._breaks = 0
+
+    def text(self, text: str, bold: bool) -> None:
+        text = _SPACES.sub(" ", text)
+        if not text.strip():
+            if self._parts:
+                self._parts.append((" ", bold))
+            return
+        if self._breaks == 1:
+            self._parts.append(("\n", bold))
+        self._breaks = 0
+        self._parts.append((text, bold))
+
+    def line_break(self) -> None:
+        if not self._parts:
+            return
+        self._breaks += 1
+        if self._breaks >= 2:
+            self.flush()
+
+    def flush(self) -> bool:
+        """Close the paragraph in progress; say whether it held any text."""
+        if not self._parts:
+            self._breaks = 0
+            return False
+        parts, self._parts, self._breaks = self._parts, [], 0
+        text = _join_lines("".join(t for t, _ in parts))
+        if not text:
+            return False
+        visible = [(t, b) for t, b in parts if t.strip()]
+        bold = all(b for _, b in visible)
+        lead = ""
+        if not bold:
+            lead_parts = []
+            for t, b in visible:
+                if not b:
+                    break
+                lead_parts.append(t)
+            lead = _join_lines(" ".join(lead_parts))
+        self.blocks.append(Block("para", text, bold, lead))
+        return True
+
+    def heading(self, text: str) -> None:
+        self.flush()
+        text = _SPACES.sub(" ", text).strip()
+        if text:
+            self.blocks.append(Block("heading", text, True))
+
+    def empty_line(self) -> None:
+        self.flush()
+        if self.blocks and self.blocks[-1].kind != "empty":
+            self.blocks.append(EMPTY)
+
+
+def _join_lines(text: str) -> str:
+    """Text whose runs of spaces are already folded, with its lines trimmed."""
+    if "\n" not in text:
+        return text.strip()
+    lines = (line.strip() for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _is_bold(node: LexborNode) -> bool:
+    if node.tag in _BOLD_TAGS:
+        return True
+    style = node.attributes.get("style")
+    return bool(style and _BOLD_STYLE.search(style))
+
+
+def _walk(node: LexborNode, out: _Collector, bold: bool, is_empty_line: EmptyLineTest) -> None:
+    for child in node.iter(include_text=True):
+        tag = child.tag
+        if tag == "-text":
+            out.text(child.text_content or "", bold)
+        elif tag == "br":
+            out.line_break()
+        elif tag is None or tag.startswith("-") or tag in _SKIP:
+            continue
+        elif tag in _HEADINGS:
+            out.heading(child.text(deep=True))
+        elif tag in _INLINE:
+            _walk(child, out, bold or _is_bold(child), is_empty_line)
+        elif is_empty_line(child):
+            out.empty_line()
+        elif child.first_child is None:
+            continue  # an empty element, such as Wix's block-type markers
+        else:
+            out.flush()
+            _walk(child, out, bold or _is_bold(child), is_empty_line)
+            out.flush()
+
+
+def extract_blocks(container: LexborNode, is_empty_line: EmptyLineTest) -> list[Block]:
+    """The article's blocks in reading order. Empty lines close sections, so they are kept,
+    but never two in a row and never first."""
+    out = _Collector()
+    _walk(container, out, _is_bold(container), is_empty_line)
+    out.flush()
+    blocks = out.blocks
+    while blocks and blocks[-1].kind == "empty":
+        blocks.pop()
+    return blocks
+
+
+def is_blank(node: LexborNode) -> bool:
+    """No visible text: only whitespace, no-break spaces and line breaks."""
+    return not _SPACES.sub("", node.text(deep=True) or "")

@@ -1,0 +1,289 @@
+"""Blocks to sections: headings, questions, answers and their speakers.
+
+Pure. One pass over the article's blocks with a little state, because the site's families
+differ mostly in where things sit: digests put the speaker after the quote (same paragraph,
+or alone on the next one) or before it as `Name: "…"`; interviews ask in bold and answer
+in plain paragraphs by the person the title or lead names; news has neither.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from services.model import Answer, Section, Speaker
+from services.parsing import quotes
+from services.parsing.blocks import Block
+
+Resolver = Callable[[str], Speaker]
+MentionFinder = Callable[[str], list[Speaker]]
+
+_SOURCE = re.compile(
+    r"^(?:source|sources|джерела|источник|крыніца|крыніцы)\s*[:—–-]\s*(?P<label>.{2,60})$",
+    re.IGNORECASE,
+)
+_INITIALLED = re.compile(r"^(?:[^\W\d_]\.\s?)+[^\W\d_]{2,}")
+_HEADING_MAX = 250
+
+
+@dataclass
+class _Draft:
+    heading: str | None = None
+    question: str | None = None
+    answers: list[Answer] = field(default_factory=list)
+    # the question was asked interview-style (bold), so plain paragraphs answer it
+    interview: bool = False
+    # the last answer is an interview answer that the next plain paragraph continues
+    continuing: bool = False
+
+
+@dataclass
+class _OpenQuote:
+    paragraphs: list[str]
+    speaker: str | None  # from a `Name:` before the quote
+
+
+@dataclass
+class _ClosedQuote:
+    text: str
+    speaker: str | None
+
+
+class _Builder:
+    def __init__(self, resolve: Resolver, interviewee: Callable[[], Speaker | None]) -> None:
+        self._resolve = resolve
+        self._interviewee = interviewee
+        self.sections: list[_Draft] = []
+        self.source: str | None = None
+        self._draft = _Draft()
+        self._open: _OpenQuote | None = None
+        self._closed: _ClosedQuote | None = None
+
+    # -- sections -----------------------------------------------------------------------
+
+    def close_section(self) -> None:
+        self._settle()
+        if self._draft.answers:
+            self.sections.append(self._draft)
+        self._draft = _Draft()
+
+    def heading(self, text: str) -> None:
+        self._settle()
+        text = text.rstrip(" :—–-").strip()
+        if self._draft.answers:
+            self.close_section()
+        self._draft.heading = text
+        self._draft.continuing = False
+
+    def question(self, text: str, *, interview: bool) -> None:
+        self._settle()
+        if self._draft.answers or self._draft.question:
+            self.close_section()
+        self._draft.question = text
+        self._draft.interview = interview
+        self._draft.continuing = False
+
+    def answer(self, text: str, speaker: str | Speaker | None, *, continuing: bool = False) -> None:
+        if not text:
+            return
+        resolved = self._resolve(speaker) if isinstance(speaker, str) else speaker
+        self._draft.answers.append(Answer(text=text, speaker=resolved))
+        self._draft.continuing = continuing
+
+    # -- quotes -------------------------------------------------------------------------
+
+    def _settle(self) -> None:
+        """Before anything new: an open quote that never closed was narration, and a closed
+        one that no name followed is a question (if it asks) or an unattributed answer."""
+        self._open = None
+        closed, self._closed = self._closed, None
+        if closed is None:
+            return
+        if closed.speaker is None and closed.text.endswith("?"):
+            self.question(closed.text, interview=False)
+        else:
+            self.answer(closed.text, closed.speaker)
+
+    def paragraph(self, block: Block) -> None:
+        text = block.text
+        if self._closed is not None:
+            name = quotes.looks_like_attribution(text)
+            if name:
+                closed, self._closed = self._closed, None
+                self.answer(closed.text, name)
+                return
+            self._settle()
+        if self._open is not None and self._continue_quote(text):
+            return
+        if self._source_line(text):
+            return
+        if block.bold_lead and self._bold_lead(block):
+            return
+        if self._quote_or_prefixed(text):
+            return
+        self._plain(text)
+
+    def _continue_quote(self, text: str) -> bool:
+        assert self._open is not None
+        if quotes.opens_quote(quotes.strip_dash(text)):
+            self._open = None  # a new quote: the open one was narration after all
+            return False
+        end = quotes.ends_quote(text)
+        if end is None:
+            self._open.paragraphs.append(text)
+            return True
+        opened, self._open = self._open, None
+        body = "\n\n".join([*opened.paragraphs, end.body])
+        self._finish_quote(body, end.attribution or opened.speaker)
+        return True
+
+    def _finish_quote(self, body: str, speaker: str | None) -> None:
+        """A closed quote with a speaker is an answer; without one, the next paragraph may
+        name the speaker, or show it was a question."""
+        if speaker:
+            self.answer(body, speaker)
+        else:
+            self._closed = _ClosedQuote(body, None)
+
+    def _quote_or_prefixed(self, text: str, speaker: str | None = None) -> bool:
+        text = quotes.strip_dash(text)
+        if speaker is None:
+            prefixed = quotes.name_prefix(text)
+            if prefixed and self._is_speaker_prefix(*prefixed):
+                speaker, text = prefixed
+        if not quotes.opens_quote(text):
+            if speaker:
+                self.answer(text, speaker)
+                return True
+            return False
+        shape = quotes.shape_of(text)
+        if shape.closed:
+            self._finish_quote(shape.body, shape.attribution or speaker)
+            return True
+        if quotes.closes_early(text):
+            if speaker:
+                self.answer(text, speaker)
+                return True
+            return False
+        self._open = _OpenQuote([shape.body], speaker)
+        return True
+
+    def _is_speaker_prefix(self, name: str, rest: str) -> bool:
+        """`Name:` opens an answer when the name is someone we know, or has the shape of an
+        attribution (`V. Kavaleuski`) and a quote follows; a heading such as `Sanctions:`
+        must not pass for a speaker."""
+        if self._resolve(name).id:
+            return True
+        return bool(_INITIALLED.match(name)) and quotes.opens_quote(rest)
+
+    def _bold_lead(self, block: Block) -> bool:
+        lead = block.bold_lead
+        rest = block.text[len(lead) :].strip() if block.text.startswith(lead) else ""
+        if not rest:
+            return False
+        if lead.endswith(":"):
+            name = lead[:-1].strip()
+            if quotes.name_from(name, allow_lowercase_lead=False) and self._is_speaker_prefix(
+                name, rest
+            ):
+                return self._quote_or_prefixed(rest, speaker=name)
+            self.heading(lead)
+        elif lead.endswith("?"):
+            self.question(lead, interview=True)
+        else:
+            return False
+        self.paragraph(Block("para", rest))
+        return True
+
+    def _source_line(self, text: str) -> bool:
+        if self.source is not None or len(text) > 80:
+            return False
+        match = _SOURCE.match(text)
+        if not match:
+            return False
+        self.source = match.group("label").strip().rstrip(".")
+        return True
+
+    def _plain(self, text: str) -> None:
+        """Plain prose answers an interview question; anywhere else it is narration."""
+        draft = self._draft
+        if not draft.interview:
+            return
+        if draft.continuing and draft.answers:
+            last = draft.answers[-1]
+            draft.answers[-1] = Answer(text=f"{last.text}\n\n{text}", speaker=last.speaker)
+            return
+        self.answer(text, self._interviewee(), continuing=True)
+
+    # -- entry --------------------------------------------------------------------------
+
+    def block(self, block: Block) -> None:
+        if block.kind == "empty":
+            self.close_section()
+        elif _is_question(block):
+            self._settle()
+            self.question(block.text, interview=True)
+        elif _is_heading(block):
+            self.heading(block.text)
+        else:
+            self.paragraph(block)
+
+
+def _is_question(block: Block) -> bool:
+    return (block.kind == "heading" or block.bold) and block.text.rstrip().endswith("?")
+
+
+def _is_heading(block: Block) -> bool:
+    if block.kind == "heading":
+        return True
+    if not block.bold or len(block.text) > _HEADING_MAX:
+        return False
+    if quotes.opens_quote(block.text):
+        return False
+    return block.text.endswith(":") or not block.text.endswith((".", "!", "…"))
+
+
+def build_sections(
+    blocks: Iterable[Block],
+    *,
+    resolve: Resolver,
+    find_mentions: MentionFinder,
+    title: str,
+) -> tuple[str | None, list[Section]]:
+    """The post's source label and its sections (each with at least one answer)."""
+    block_list = list(blocks)
+    cache: list[Speaker | None] = []
+
+    def interviewee() -> Speaker | None:
+        # Interviews name the interviewee in the title or the lead; looked up only when a
+        # plain paragraph answers a question, because most posts never need it.
+        if not cache:
+            cache.append(_find_interviewee(title, block_list, find_mentions))
+        return cache[0]
+
+    builder = _Builder(resolve, interviewee)
+    for block in block_list:
+        builder.block(block)
+    builder.close_section()
+    sections = [
+        Section(heading=d.heading, question=d.question, answers=tuple(d.answers))
+        for d in builder.sections
+    ]
+    return builder.source, sections
+
+
+def _find_interviewee(
+    title: str, blocks: list[Block], find_mentions: MentionFinder
+) -> Speaker | None:
+    found = find_mentions(title)
+    if found:
+        return found[0]
+    for block in blocks:
+        if _is_question(block):
+            break
+        if block.kind == "para":
+            found = find_mentions(block.text)
+            if found:
+                return found[0]
+    return None

@@ -1,0 +1,64 @@
+"""Tilda feed post pages (`/tpost/<id>-<slug>`) to a RawPage.
+
+Pure. Tilda writes a post's text as one block with `<br /><br />` between paragraphs or as one
+block per paragraph, and mixes both; the block walker splits on double breaks. Its pages say
+nothing of their language, and show the date as a day in the site's local time.
+"""
+
+from __future__ import annotations
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from services.parsing.blocks import extract_blocks, is_blank
+from services.parsing.language import detect_language
+from services.parsing.meta import html_language, node_text, parse_shown_date, read_head
+from services.parsing.page import RawPage
+
+_CONTENT = (".js-feed-post-text", ".t-feed__post-popup__text", "#feed-text")
+_POPUP = ".t-feed__post-popup"
+
+
+def looks_like_tilda(tree: LexborHTMLParser, url: str) -> bool:
+    if tree.css_first(_POPUP) is not None or tree.css_first(".t-records") is not None:
+        return True
+    return "/tpost/" in url
+
+
+def _is_empty_line(node: LexborNode) -> bool:
+    if node.tag == "p":
+        return is_blank(node)
+    classes = node.attributes.get("class") or ""
+    return node.tag == "div" and "t-redactor__text" in classes and is_blank(node)
+
+
+def extract(tree: LexborHTMLParser, url: str) -> RawPage | None:
+    content = next((n for sel in _CONTENT if (n := tree.css_first(sel)) is not None), None)
+    if content is None:
+        return None
+    head = read_head(tree)
+    popup = tree.css_first(_POPUP) or content
+    title = node_text(popup.css_first(".js-feed-post-title")) or head.title
+    blocks = extract_blocks(content, _is_empty_line)
+    language = (
+        html_language(tree)
+        or head.language
+        or detect_language(" ".join([title or "", *(b.text for b in blocks[:20])]))
+    )
+    published = head.published
+    if published is None:
+        shown = node_text(popup.css_first(".js-feed-post-date"))
+        languages = list(dict.fromkeys([language, "ru", "be", "en"]))
+        published = parse_shown_date(shown, languages) if shown else None
+    categories = [
+        text for node in popup.css(".t-feed__post-popup__tag") if (text := node_text(node))
+    ]
+    return RawPage(
+        title=title,
+        published=published,
+        modified=head.modified,
+        language=language,
+        canonical=head.canonical,
+        categories=categories or head.sections,
+        blocks=blocks,
+        alternates=head.alternates,
+    )

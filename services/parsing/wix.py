@@ -1,0 +1,83 @@
+"""Wix blog post pages (`/post/<slug>`, `/en/post/<slug>`, `/be/post/<slug>`) to a RawPage.
+
+Pure. Only the article's own rich-content viewer counts: "Recent Posts" cards and comments
+reuse the same hooks (`post-title`, `post-description`, `content-viewer`) outside it.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from services.parsing.blocks import extract_blocks, is_blank
+from services.parsing.meta import html_language, node_text, parse_shown_date, read_head
+from services.parsing.page import RawPage
+
+_CONTENT = (
+    'article[data-hook="post"] [data-hook="post-description"] [data-id="content-viewer"]',
+    'article[data-hook="post"] [data-id="content-viewer"]',
+    'article [data-hook="post-content"]',
+)
+_PATH_LANGUAGE = re.compile(r"^/(en|be|ru)/")
+
+
+def looks_like_wix(tree: LexborHTMLParser, url: str) -> bool:
+    generator = tree.css_first('meta[name="generator"]')
+    if generator is not None and "wix" in (generator.attributes.get("content") or "").lower():
+        return True
+    return tree.css_first('article[data-hook="post"]') is not None
+
+
+def _is_empty_line(node: LexborNode) -> bool:
+    # The rich-content viewer follows each block with a marker naming its type; an empty
+    # line is its own `div`, not a `p` (shared/site/README.md).
+    if node.attributes.get("type") == "empty-line":
+        return True
+    return node.tag == "p" and is_blank(node)
+
+
+def extract(tree: LexborHTMLParser, url: str) -> RawPage | None:
+    content = next((n for sel in _CONTENT if (n := tree.css_first(sel)) is not None), None)
+    if content is None:
+        return None
+    head = read_head(tree)
+    article = tree.css_first('article[data-hook="post"]') or content
+    title = node_text(article.css_first("h1")) or head.title
+    published = head.published
+    if published is None:
+        shown = article.css_first('[data-hook="time-ago"]')
+        if shown is not None:
+            label = shown.attributes.get("title") or node_text(shown)
+            published = parse_shown_date(label, ["en", "ru", "be"])
+    categories = [
+        text
+        for node in article.css('[data-hook="category-label-list__item"]')
+        if (text := node_text(node))
+    ]
+    return RawPage(
+        title=title,
+        published=published,
+        modified=head.modified,
+        language=_language(tree, head.canonical or url, head.alternates, head.language),
+        canonical=head.canonical,
+        categories=categories or head.sections,
+        blocks=extract_blocks(content, _is_empty_line),
+        alternates=head.alternates,
+    )
+
+
+def _language(
+    tree: LexborHTMLParser, url: str, alternates: dict[str, str], declared: str | None
+) -> str | None:
+    """The hreflang entry that points at this very page is the site's own word on it; the
+    URL prefix is next (Wix puts the main language, Russian, at the root)."""
+    path = urlsplit(url).path
+    for lang, href in alternates.items():
+        if urlsplit(href).path == path:
+            return lang
+    match = _PATH_LANGUAGE.match(path)
+    if match:
+        return match.group(1)
+    return html_language(tree) or declared or ("ru" if "/post/" in path else None)
