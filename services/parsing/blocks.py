@@ -38,6 +38,7 @@ _BOLD_TAGS = frozenset(("strong", "b"))
 _BOLD_STYLE = re.compile(r"font-weight\s*:\s*(bold|[6-9]00)")
 _SPACES = re.compile(r"[ \t\r\n\f\u00a0\u200b\u2009\u202f]+")
 
+# Asked only of elements that held no text: is this one an empty line of the article?
 EmptyLineTest = Callable[[LexborNode], bool]
 
 
@@ -129,14 +130,16 @@ def _walk(node: LexborNode, out: _Collector, bold: bool, is_empty_line: EmptyLin
             out.heading(child.text(deep=True))
         elif tag in _INLINE:
             _walk(child, out, bold or _is_bold(child), is_empty_line)
-        elif is_empty_line(child):
-            out.empty_line()
         elif child.first_child is None:
-            continue  # an empty element, such as Wix's block-type markers
+            if is_empty_line(child):  # Wix's empty-line marker, Tilda's empty text block
+                out.empty_line()
         else:
             out.flush()
+            before = len(out.blocks)
             _walk(child, out, bold or _is_bold(child), is_empty_line)
             out.flush()
+            if len(out.blocks) == before and is_empty_line(child):
+                out.empty_line()
 
 
 def extract_blocks(container: LexborNode, is_empty_line: EmptyLineTest) -> list[Block]:
@@ -150,7 +153,3 @@ def extract_blocks(container: LexborNode, is_empty_line: EmptyLineTest) -> list[
         blocks.pop()
     return blocks
 
-
-def is_blank(node: LexborNode) -> bool:
-    """No visible text: only whitespace, no-break spaces and line breaks."""
-    return not _SPACES.sub("", node.text(deep=True) or "")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from services.parsing.blocks import extract_blocks, is_blank
+from services.parsing.blocks import extract_blocks
 from services.parsing.language import detect_language
 from services.parsing.meta import html_language, node_text, parse_shown_date, read_head
 from services.parsing.page import RawPage
@@ -26,9 +26,8 @@ def looks_like_tilda(tree: LexborHTMLParser, url: str) -> bool:
 
 def _is_empty_line(node: LexborNode) -> bool:
     if node.tag == "p":
-        return is_blank(node)
-    classes = node.attributes.get("class") or ""
-    return node.tag == "div" and "t-redactor__text" in classes and is_blank(node)
+        return True
+    return node.tag == "div" and "t-redactor__text" in (node.attributes.get("class") or "")
 
 
 def extract(tree: LexborHTMLParser, url: str) -> RawPage | None:

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from services.parsing.blocks import extract_blocks, is_blank
+from services.parsing.blocks import extract_blocks
 from services.parsing.meta import html_language, node_text, parse_shown_date, read_head
 from services.parsing.page import RawPage
 
@@ -33,9 +33,9 @@ def looks_like_wix(tree: LexborHTMLParser, url: str) -> bool:
 def _is_empty_line(node: LexborNode) -> bool:
     # The rich-content viewer follows each block with a marker naming its type; an empty
     # line is its own `div`, not a `p` (shared/site/README.md).
-    if node.attributes.get("type") == "empty-line":
+    if node.tag == "p":
         return True
-    return node.tag == "p" and is_blank(node)
+    return node.tag == "div" and node.attributes.get("type") == "empty-line"
 
 
 def extract(tree: LexborHTMLParser, url: str) -> RawPage | None:
