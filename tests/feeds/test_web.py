@@ -1,0 +1,351 @@
+"""The web app under a real uvicorn server on 127.0.0.1, over a real Redis holding the
+mirror's posts: stored bytes, validators and 304s, OPML, the index, the admin API."""
+
+from __future__ import annotations
+
+import gzip
+import threading
+import time
+from collections.abc import Callable, Iterator
+from email.utils import format_datetime
+from typing import Any
+from xml.etree import ElementTree as ET
+
+import feedparser
+import httpx
+import pytest
+import redis
+import uvicorn
+
+from feeds.web import create_app, etag_matches, not_modified
+from services.broker import broker_url
+from services.model import Post
+from services.people import get_person
+from services.settings import Settings
+from services.storage import Store
+from tests.feeds.test_publish import SETTINGS, expected_count, load_mirror
+
+TOKEN = "t" * 32
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+Serve = Callable[..., httpx.Client]
+
+
+@pytest.fixture
+def broker(redis_url: str) -> Iterator[redis.Redis]:
+    """The broker database, with Celery's default queue (a list named `celery`) emptied."""
+    client = redis.Redis.from_url(broker_url(redis_url))
+    client.delete("celery")
+    yield client
+    client.delete("celery")
+    client.close()
+
+
+@pytest.fixture
+def serve(store: Store, redis_url: str) -> Iterator[Serve]:
+    """Start the app on a free port; an httpx client on it. Servers stop at teardown."""
+    running: list[tuple[uvicorn.Server, threading.Thread, httpx.Client]] = []
+
+    def start(settings: Settings = SETTINGS, *, with_broker: bool = True) -> httpx.Client:
+        app = create_app(settings, store, broker_url=broker_url(redis_url) if with_broker else None)
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
+        running.append((server, thread, client))
+        return client
+
+    yield start
+    for server, thread, client in running:
+        client.close()
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture
+def mirror(store: Store) -> list[Post]:
+    return load_mirror(store)
+
+
+def _path(url: str) -> str:
+    return url.removeprefix(SETTINGS.public_url)
+
+
+def _opml_urls(client: httpx.Client, fmt: str = "atom") -> list[str]:
+    response = client.get("/feeds.opml", params={"format": fmt})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/x-opml")
+    root = ET.fromstring(response.content)
+    return [o.attrib["xmlUrl"] for o in root.iter("outline")]
+
+
+# ---------------------------------------------------------------- feeds
+
+
+def test_every_opml_feed_parses_and_holds_its_entries(serve: Serve, mirror: list[Post]) -> None:
+    from feeds.render import FeedSpec
+
+    client = serve()
+    atom, rss = _opml_urls(client, "atom"), _opml_urls(client, "rss")
+    assert len(atom) == len(rss) > 20
+    for url in atom + rss:
+        path = _path(url)
+        response = client.get(path)
+        assert response.status_code == 200, path
+        parsed: Any = feedparser.parse(response.content)
+        assert not parsed.get("bozo_exception"), (path, parsed.get("bozo_exception"))
+        assert parsed.feed.get("title") and parsed.feed.get("link"), path
+        base, _, query = path.removeprefix("/feeds/").partition("?lang=")
+        name, fmt = base.rsplit(".", 1)
+        spec = FeedSpec.from_feed_key(name + (f"@{query}" if query else ""))
+        assert len(parsed.entries) == expected_count(spec, mirror), path
+        for entry in parsed.entries:
+            assert entry.get("id") and entry.get("title") and entry.get("link"), path
+        if fmt == "atom":
+            root = ET.fromstring(response.content)
+            assert root.find(f"{ATOM}id") is not None and root.find(f"{ATOM}updated") is not None
+            assert response.headers["content-type"] == "application/atom+xml; charset=utf-8"
+        else:
+            assert ET.fromstring(response.content).find("channel/description") is not None
+            assert response.headers["content-type"] == "application/rss+xml; charset=utf-8"
+
+
+def test_second_request_with_the_etag_gets_304_without_a_body(
+    serve: Serve, mirror: list[Post]
+) -> None:
+    client = serve()
+    first = client.get("/feeds/all.atom", headers={"Accept-Encoding": "identity"})
+    assert first.status_code == 200
+    etag = first.headers["etag"]
+    assert first.headers["cache-control"] == "public, max-age=300"
+    assert first.headers["last-modified"]
+    again = client.get("/feeds/all.atom", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"]
+    weak_list = client.get("/feeds/all.atom", headers={"If-None-Match": f'"x", W/{etag}'})
+    assert weak_list.status_code == 304
+    star = client.get("/feeds/all.atom", headers={"If-None-Match": "*"})
+    assert star.status_code == 304
+    other = client.get("/feeds/all.atom", headers={"If-None-Match": '"something-else"'})
+    assert other.status_code == 200 and other.content
+
+
+def test_if_modified_since_is_not_newer_than(serve: Serve, mirror: list[Post]) -> None:
+    client = serve()
+    modified = client.get("/feeds/all.rss").headers["last-modified"]
+    assert client.get("/feeds/all.rss", headers={"If-Modified-Since": modified}).status_code == 304
+    earlier = "Mon, 01 Jan 2001 00:00:00 GMT"
+    assert client.get("/feeds/all.rss", headers={"If-Modified-Since": earlier}).status_code == 200
+    bad = client.get("/feeds/all.rss", headers={"If-Modified-Since": "yesterday"})
+    assert bad.status_code == 200
+    # If-None-Match wins: a non-matching tag means 200 whatever the date says.
+    both = client.get(
+        "/feeds/all.rss", headers={"If-Modified-Since": modified, "If-None-Match": '"nope"'}
+    )
+    assert both.status_code == 200
+
+
+def test_head_has_the_headers_and_no_body(serve: Serve, mirror: list[Post]) -> None:
+    client = serve()
+    get = client.get("/feeds/all.atom", headers={"Accept-Encoding": "identity"})
+    head = client.head("/feeds/all.atom", headers={"Accept-Encoding": "identity"})
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["etag"] == get.headers["etag"]
+    assert head.headers["content-length"] == str(len(get.content))
+
+
+def test_gzip_variant_has_its_own_etag_and_revalidates(serve: Serve, mirror: list[Post]) -> None:
+    client = serve()
+    plain = client.get("/feeds/all.atom", headers={"Accept-Encoding": "identity"})
+    zipped = client.get("/feeds/all.atom", headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert "content-encoding" not in plain.headers
+    assert (
+        "Accept-Encoding" in zipped.headers["vary"] and "Accept-Encoding" in plain.headers["vary"]
+    )
+    assert zipped.headers["etag"] != plain.headers["etag"]
+    assert zipped.content == plain.content  # httpx decodes; the bytes are the same feed
+    with client.stream("GET", "/feeds/all.atom", headers={"Accept-Encoding": "gzip"}) as raw:
+        assert gzip.decompress(b"".join(raw.iter_raw())) == plain.content
+    revalidated = client.get(
+        "/feeds/all.atom",
+        headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["etag"]},
+    )
+    assert revalidated.status_code == 304
+
+
+def test_bad_lang_is_400(serve: Serve, mirror: list[Post]) -> None:
+    client = serve()
+    assert client.get("/feeds/all.atom", params={"lang": "de"}).status_code == 400
+    assert client.get("/feeds/all.atom", params={"lang": "ru"}).status_code == 200
+
+
+def test_unknown_feed_is_a_404_page_listing_the_feeds(serve: Serve, mirror: list[Post]) -> None:
+    client = serve()
+    for path in ("/feeds/topics/no-such-topic.atom", "/feeds/all.json", "/nothing"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert response.headers["content-type"].startswith("text/html")
+        assert 'href="/feeds/all.atom"' in response.text
+        assert 'href="/feeds/speakers/pavel-latushka.rss"' in response.text
+
+
+# ---------------------------------------------------------------- pages
+
+
+def test_index_lists_every_speaker_and_topic_with_discovery(
+    serve: Serve, mirror: list[Post], store: Store
+) -> None:
+    client = serve()
+    page = client.get("/")
+    assert page.status_code == 200
+    html = page.text
+    assert '<link rel="alternate" type="application/atom+xml"' in html
+    assert 'href="/feeds/all.atom"' in html
+    counts = store.speaker_answer_counts()
+    for person_id in {p for post in mirror for p in post.speaker_ids}:
+        person = get_person(person_id)
+        assert person is not None
+        row = html.split(f'id="speaker-{person_id}"', 1)[1].split("</tr>", 1)[0]
+        assert person.name in row and person.name_be in row and person.name_ru in row
+        assert f"<td class=count>{counts[person_id]}</td>" in row
+        assert f'href="/feeds/speakers/{person_id}.atom"' in row
+    for slug in {t for post in mirror for t in post.topic_slugs}:
+        assert f'id="topic-{slug}"' in html and f'href="/feeds/topics/{slug}.rss"' in html
+
+
+def test_healthz_and_metrics(serve: Serve, mirror: list[Post]) -> None:
+    client = serve()
+    health = client.get("/healthz")
+    assert health.status_code == 200
+    assert health.json()["redis"] == "ok" and "status" in health.json()["workers"]
+    client.get("/feeds/all.atom")
+    text = client.get("/metrics").text
+    for name in (
+        "namfeeds_pages_fetched",
+        "namfeeds_parse_failures",
+        "namfeeds_answers_unmatched_speaker",
+        "namfeeds_feeds_rendered",
+        "namfeeds_http_request_duration_seconds_bucket",
+    ):
+        assert name in text
+    assert 'route="/feeds/{path}"' in text
+
+
+def test_healthz_is_503_when_redis_is_down(serve: Serve) -> None:
+    from feeds.web import create_app as _create
+
+    dead = Store.from_url("redis://127.0.0.1:1/0")
+    app = _create(SETTINGS, dead)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
+        assert response.status_code == 503
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        dead.close()
+
+
+# ---------------------------------------------------------------- admin API
+
+
+def _jobs(store: Store) -> list[bytes]:
+    return list(store.client.scan_iter(match="nam:job:*"))
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "status"),
+    [
+        ({}, {"force": True}, 401),
+        ({"Authorization": "Bearer " + "x" * 32}, {"force": True}, 401),
+        ({"Authorization": "Bearer " + TOKEN[:-1]}, {"force": True}, 401),
+        ({"Authorization": "Bearer " + TOKEN + "extra"}, {"force": True}, 401),
+        ({"Authorization": "Basic " + TOKEN}, {"force": True}, 401),
+        ({"Authorization": "Bearer " + TOKEN}, b"{not json", 400),
+        ({"Authorization": "Bearer " + TOKEN}, b"[1, 2]", 400),
+        ({"Authorization": "Bearer " + TOKEN}, {"force": "yes"}, 400),
+        ({"Authorization": "Bearer " + TOKEN}, {"url": 5}, 400),
+        ({"Authorization": "Bearer " + TOKEN}, {"forse": True}, 400),
+        ({"Authorization": "Bearer " + TOKEN}, {"url": "https://example.org/en/post/x"}, 400),
+        ({"Authorization": "Bearer " + TOKEN}, {"url": "ftp://www.belarus-nau.org/x"}, 400),
+        ({"Authorization": "Bearer " + TOKEN}, {"url": "https://u:p@belarus-nau.org/x"}, 400),
+    ],
+)
+def test_refused_recrawl_requests_queue_nothing(
+    serve: Serve,
+    store: Store,
+    broker: redis.Redis,
+    headers: dict[str, str],
+    body: Any,
+    status: int,
+) -> None:
+    client = serve(Settings(admin_token=TOKEN))
+    if isinstance(body, bytes):
+        response = client.post("/api/recrawl", content=body, headers=headers)
+    else:
+        response = client.post("/api/recrawl", json=body, headers=headers)
+    assert response.status_code == status
+    assert response.json()["error"]
+    assert _jobs(store) == [] and broker.llen("celery") == 0
+    if status == 401:
+        assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_recrawl_without_a_configured_token_is_503(
+    serve: Serve, store: Store, broker: redis.Redis
+) -> None:
+    client = serve(Settings(admin_token=None))
+    response = client.post("/api/recrawl", json={}, headers={"Authorization": "Bearer " + TOKEN})
+    assert response.status_code == 503 and response.json()["error"]
+    assert _jobs(store) == [] and broker.llen("celery") == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "task"),
+    [
+        ({"force": True}, "nam.discover"),
+        ({"url": "https://www.belarus-nau.org/en/post/x", "force": False}, "nam.crawl_url"),
+    ],
+)
+def test_valid_recrawl_is_202_with_a_job_and_a_queued_task(
+    serve: Serve, store: Store, broker: redis.Redis, body: dict[str, Any], task: str
+) -> None:
+    client = serve(Settings(admin_token=TOKEN))
+    response = client.post("/api/recrawl", json=body, headers={"Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 202
+    job_id = response.json()["job_id"]
+    assert broker.llen("celery") == 1
+    message = broker.lindex("celery", 0)
+    assert message is not None and task.encode() in message and job_id.encode() in message
+    job = client.get(f"/api/jobs/{job_id}")
+    assert job.status_code == 200 and job.json()["status"] == "queued"
+    assert job.json()["params"] == {"url": body.get("url"), "force": body["force"]}
+    assert client.get("/api/jobs/" + "0" * 32).status_code == 404
+
+
+# ---------------------------------------------------------------- conditional helpers
+
+
+def test_conditional_rules() -> None:
+    from datetime import UTC, datetime
+
+    when = datetime(2024, 3, 1, 12, 0, 30, 500000, tzinfo=UTC)
+    same = format_datetime(when.replace(microsecond=0), usegmt=True)
+    assert not_modified({"if-modified-since": same}, ('"a"',), when)
+    assert not not_modified({"if-modified-since": "Fri, 01 Mar 2024 12:00:29 GMT"}, ('"a"',), when)
+    assert not not_modified({"if-none-match": '"b"', "if-modified-since": same}, ('"a"',), when)
+    assert etag_matches('W/"a"', ('"a"',)) and etag_matches('"x" , "a"', ('"a"',))
+    assert not etag_matches('"ab"', ('"a"',))
