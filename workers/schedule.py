@@ -1,0 +1,38 @@
+"""The beat schedule, built from settings: pure data, no broker.
+
+Exactly one scheduler runs even when two beats are started: the app uses celery-redbeat,
+whose RedBeatScheduler keeps the schedule in Redis and holds a lock there
+(`redbeat_lock_timeout`); a second beat waits on the lock and takes over only when the first
+stops renewing it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from services.settings import Settings
+
+# Publishing is triggered by each changed post; the minutely run is a safety net for events
+# whose publish task was lost (a worker killed between upsert and enqueue).
+PUBLISH_EVERY = timedelta(minutes=1)
+
+SCHEDULER = "redbeat.RedBeatScheduler"
+# Beat wakes at least this often; RedBeat renews its lock on each wake, so the lock must
+# outlive several wakes or a busy beat would lose it to the other one.
+MAX_LOOP_INTERVAL = 30
+LOCK_TIMEOUT = 5 * MAX_LOOP_INTERVAL
+
+
+def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
+    return {
+        "discover": {
+            "task": "nam.discover",
+            "schedule": timedelta(seconds=settings.crawl_interval),
+            "kwargs": {"force": False},
+        },
+        "publish": {
+            "task": "nam.publish",
+            "schedule": PUBLISH_EVERY,
+        },
+    }
