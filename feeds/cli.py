@@ -309,5 +309,36 @@ def beat(loglevel: str) -> None:
     app.start(["beat", f"--scheduler={schedule.SCHEDULER}", f"--loglevel={loglevel}"])
 
 
+# -- web and up ------------------------------------------------------------------------------
+
+_HOST = click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+_PORT = click.option(
+    "--port", type=click.IntRange(1, 65535), default=8080, show_default=True, help="Port."
+)
+
+
+@main.command()
+@_HOST
+@_PORT
+def web(host: str, port: int) -> None:
+    """Serve the feeds, the index page, OPML and the admin API."""
+    from feeds.web import serve
+
+    settings = Settings.from_env()
+    serve(settings, _shared_redis(settings), host, port)
+
+
+@main.command()
+@_HOST
+@_PORT
+@click.option("--no-crawl", is_flag=True, help="Do not start with a crawl.")
+def up(host: str, port: int, no_crawl: bool) -> None:
+    """Everything in one command: Redis (embedded if none is configured), a worker, beat and
+    the web app, with a first crawl. Ctrl-C stops every process it started."""
+    from feeds.up import run_up
+
+    sys.exit(run_up(Settings.from_env(), host, port, first_crawl=not no_crawl))
+
+
 if __name__ == "__main__":
     main()

@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from services.errors import ConfigError
+
 DATABASES = 16  # Redis's default `databases`
 
 # Sending must fail fast when the broker is down: the caller is an HTTP request.
@@ -16,16 +18,22 @@ _PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "
 
 
 def broker_url(redis_url: str) -> str:
-    """The same Redis server, database N+1 (mod 16) where N is the data's: DESIGN.md lets the
-    broker share the server, and its own database keeps its keys out of the `nam:` data."""
+    """The same Redis server, database (N + 1) mod 16 where N is the data's: DESIGN.md lets the
+    broker share the server, and its own database lets an operator flush the queues without
+    touching the system of record."""
     parts = urlsplit(redis_url)
     if parts.scheme == "unix":
         query = dict(parse_qsl(parts.query))
-        query["db"] = str((int(query.get("db", "0") or 0) + 1) % DATABASES)
+        query["db"] = str(_next_db(query.get("db", "0")))
         return f"unix://{parts.path}?{urlencode(query)}"  # urlunsplit would drop the //
-    path = parts.path.strip("/")
-    database = int(path) if path.isdigit() else 0
-    return urlunsplit(parts._replace(path=f"/{(database + 1) % DATABASES}"))
+    return urlunsplit(parts._replace(path=f"/{_next_db(parts.path.strip('/') or '0')}"))
+
+
+def _next_db(raw: str) -> int:
+    try:
+        return (int(raw or "0") + 1) % DATABASES
+    except ValueError:
+        raise ConfigError("NAMFEEDS_REDIS_URL", f"{raw!r} is not a database number") from None
 
 
 class Broker:

@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import sys
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from celery import Celery
 
+from services.broker import broker_url
 from services.errors import ConfigError, NamFeedsError
 from services.settings import Settings
 from workers import schedule
 
-DATABASES = 16  # Redis's default `databases`
 # Longer than any task: a message unacknowledged this long is handed to another worker.
 # The slowest task is a discovery walk (a few dozen requests at NAMFEEDS_CRAWL_DELAY).
 VISIBILITY_TIMEOUT = 3600
@@ -31,23 +30,6 @@ NO_REDIS = (
     "set NAMFEEDS_REDIS_URL to the Redis the workers share, or run `nam-feeds up`, which "
     "starts one; a worker never starts its own Redis, as its queue would be private"
 )
-
-
-def broker_url(redis_url: str) -> str:
-    """The data URL with database (N + 1) mod 16: the path for redis://, db= for unix://."""
-    parts = urlsplit(redis_url)
-    if parts.scheme == "unix":
-        query = dict(parse_qsl(parts.query))
-        query["db"] = str(_next_db(query.get("db", "0")))
-        return urlunsplit(parts._replace(query=urlencode(query)))
-    return urlunsplit(parts._replace(path=f"/{_next_db(parts.path.strip('/') or '0')}"))
-
-
-def _next_db(raw: str) -> int:
-    try:
-        return (int(raw) + 1) % DATABASES
-    except ValueError:
-        raise ConfigError("NAMFEEDS_REDIS_URL", f"{raw!r} is not a database number") from None
 
 
 def make_celery(

@@ -19,9 +19,10 @@ from typing import Any
 import pytest
 import redis
 
+from services.broker import broker_url
 from services.settings import Settings
 from tests.fixtures.site import SiteServer
-from workers.app import broker_url, make_celery
+from workers.app import make_celery
 
 READY_TIMEOUT = 30.0
 # What kombu and Celery keep in the broker's database; the data's `nam:` keys are elsewhere.
