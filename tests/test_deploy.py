@@ -1,0 +1,163 @@
+"""The deployment files: valid by the Compose specification and a Dockerfile linter (no
+Docker engine needed), and each service's command starts and serves as a local process."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+from ruamel.yaml import YAML
+
+from services.broker import Broker, broker_url
+from tests.fixtures.site import SiteServer
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+COMPOSE: dict[str, Any] = YAML(typ="safe").load((ROOT / "docker-compose.yml").read_text())
+APPS = ("worker", "beat", "web")
+
+
+def _tool(name: str) -> str:
+    path = BIN / name
+    if not path.exists():
+        pytest.fail(f"{name} is missing: pip install -e '.[test]' installs it")
+    return str(path)
+
+
+def test_compose_file_follows_the_compose_specification() -> None:
+    result = subprocess.run(
+        [_tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec",
+         str(ROOT / "docker-compose.yml")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dockerfile_passes_the_linter() -> None:
+    result = subprocess.run(
+        [_tool("hadolint"), "--failure-threshold", "info", str(ROOT / "Dockerfile")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dockerfile_runs_as_non_root_with_a_healthcheck() -> None:
+    lines = [line.strip() for line in (ROOT / "Dockerfile").read_text().splitlines()]
+    users = [line.split()[1] for line in lines if line.startswith("USER ")]
+    assert users and users[-1] not in ("root", "0")
+    assert any(line.startswith("HEALTHCHECK ") for line in lines)
+    assert any("pip install" in line and "/wheels" in line for line in lines)
+
+
+def test_redis_is_durable_and_never_evicts() -> None:
+    redis_service = COMPOSE["services"]["redis"]
+    command = " ".join(redis_service["command"])
+    assert "--appendonly yes" in command and "--maxmemory-policy noeviction" in command
+    assert redis_service["image"].startswith("redis:7")
+    volume = redis_service["volumes"][0].split(":")[0]
+    assert volume in COMPOSE["volumes"], "Redis data must live in a named volume"
+
+
+def test_apps_share_one_image_wait_for_health_and_read_an_env_file() -> None:
+    services = COMPOSE["services"]
+    assert {services[name]["build"] for name in APPS} == {"."}
+    for name in (*APPS, "redis"):
+        assert "healthcheck" in services[name], f"{name} has no healthcheck"
+    for name in APPS:
+        depends = services[name]["depends_on"]
+        assert depends["redis"]["condition"] == "service_healthy"
+        assert services[name]["env_file"][0]["path"] == ".env"
+    assert services["beat"]["deploy"]["replicas"] == 1
+
+
+def test_admin_token_is_never_committed() -> None:
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.fail("this test reads the git index: run it from a git checkout with git")
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert ".env" not in tracked and ".env.example" in tracked
+    example = (ROOT / ".env.example").read_text()
+    assert "NAMFEEDS_ADMIN_TOKEN=\n" in example, "the example must leave the token empty"
+    assert "NAMFEEDS_ADMIN_TOKEN" not in (ROOT / "docker-compose.yml").read_text()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _local(command: list[str]) -> list[str]:
+    """The container's command, run from this environment's bin/ folder."""
+    return [str(BIN / command[0]), *command[1:]]
+
+
+def _wait(check: Any, seconds: float, what: str) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.2)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+@pytest.mark.parametrize("name", APPS)
+def test_service_command_starts_and_serves(
+    name: str, redis_url: str, site: SiteServer, tmp_path: Path
+) -> None:
+    command = _local(COMPOSE["services"][name]["command"])
+    port = _free_port()
+    if name == "web":
+        command[command.index("--port") + 1] = str(port)
+        command[command.index("--host") + 1] = "127.0.0.1"
+    env = {**os.environ, **site.env(), "NAMFEEDS_REDIS_URL": redis_url}
+    env["NAMFEEDS_DATA_DIR"] = str(tmp_path)
+    broker = redis.Redis.from_url(broker_url(redis_url))
+    broker.flushdb()
+    log = (tmp_path / f"{name}.log").open("wb")
+    process = subprocess.Popen(
+        command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        if name == "worker":
+            pinger = Broker(broker_url(redis_url))
+            try:
+                _wait(lambda: pinger.ping_workers(1.0) > 0, 60, "the worker to answer a ping")
+            finally:
+                pinger.close()
+        elif name == "beat":
+            _wait(lambda: broker.exists("redbeat::lock"), 60, "beat to take the schedule lock")
+        else:
+            _wait(
+                lambda: _status(f"http://127.0.0.1:{port}/healthz") == 200, 60, "web /healthz"
+            )
+        assert process.poll() is None, (tmp_path / f"{name}.log").read_text()
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()
+        broker.flushdb()
+        broker.close()
+
+
+def _status(url: str) -> int:
+    try:
+        return httpx.get(url, timeout=2).status_code
+    except httpx.HTTPError:
+        return 0
