@@ -18,11 +18,16 @@ import structlog
 from services.discover_run import DiscoveredUrl, discover_report
 from services.errors import FetchError, ParseError, TransientFetchError
 from services.fetching import Fetcher, Validators
+from services.hostgate import RedisHostGate
 from services.parsing import parse_post
 from services.settings import Settings
 from services.storage import FetchInfo, FetchState, Store
 
 log = structlog.get_logger(__name__)
+
+# A host's turn is held at most this many read timeouts: longer than the fetcher's own
+# deadline for one exchange (5 of them), so a live request never loses its turn.
+FETCH_HOLD_FACTOR = 6
 
 
 class Outcome(StrEnum):
@@ -42,14 +47,24 @@ class Deps:
     store: Store
 
 
+def build_deps(settings: Settings, redis_url: str) -> Deps:
+    """The store, and a fetcher whose per-host turns are shared through the same Redis, so
+    that every worker process together asks a host once at a time (DESIGN: politeness)."""
+    store = Store.from_url(redis_url)
+    gate = RedisHostGate(
+        store.client, settings.crawl_delay, hold_seconds=FETCH_HOLD_FACTOR * settings.fetch_timeout
+    )
+    return Deps(settings, Fetcher(settings, gate=gate), store)
+
+
 @contextmanager
 def open_deps(settings: Settings, redis_url: str) -> Iterator[Deps]:
-    store = Store.from_url(redis_url)
+    deps = build_deps(settings, redis_url)
     try:
-        with Fetcher(settings) as fetcher:
-            yield Deps(settings, fetcher, store)
+        yield deps
     finally:
-        store.close()
+        deps.fetcher.close()
+        deps.store.close()
 
 
 def crawl_url(url: str, *, deps: Deps, force: bool = False, now: datetime | None = None) -> Outcome:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
@@ -94,10 +94,39 @@ class _Robots:
         return bool(self.rules.can_fetch(url, agent))
 
 
+class HostGate(Protocol):
+    """Whose turn it is to ask a host. The local gate serves one process; a shared one
+    (services.hostgate) serves every worker that shares a Redis."""
+
+    def turn(self, host: str) -> AbstractContextManager[None]: ...
+
+
 @dataclass
 class _HostSlot:
     lock: threading.Lock = field(default_factory=threading.Lock)
     last_end: float = float("-inf")
+
+
+class LocalHostGate:
+    """One request at a time per host in this process, `delay` after the previous one ended."""
+
+    def __init__(self, delay: float) -> None:
+        self._delay = delay
+        self._slots: dict[str, _HostSlot] = {}
+        self._guard = threading.Lock()
+
+    @contextmanager
+    def turn(self, host: str) -> Iterator[None]:
+        with self._guard:
+            slot = self._slots.setdefault(host, _HostSlot())
+        with slot.lock:
+            wait = slot.last_end + self._delay - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            try:
+                yield
+            finally:
+                slot.last_end = time.monotonic()
 
 
 class Fetcher:
@@ -120,6 +149,7 @@ class Fetcher:
         robots_ttl: float = 86400.0,
         robots_error_ttl: float = 600.0,
         total_timeout: float | None = None,
+        gate: HostGate | None = None,
     ) -> None:
         self._settings = settings
         self._allowed = settings.allowed_hosts
@@ -132,7 +162,7 @@ class Fetcher:
         self._robots_error_ttl = robots_error_ttl
         # A server dripping one byte per read timeout must not hold a worker forever.
         self._total_timeout = total_timeout or 5 * settings.fetch_timeout
-        self._slots: dict[str, _HostSlot] = {}
+        self._gate = gate or LocalHostGate(settings.crawl_delay)
         self._robots: dict[str, _Robots] = {}
         self._robots_locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -298,25 +328,11 @@ class Fetcher:
             return True
         return min(exc.retry_after, self._retry_after_cap)
 
-    @contextmanager
-    def _turn(self, host: str) -> Iterator[None]:
-        """One request at a time per host, `crawl_delay` after the previous one ended."""
-        with self._guard:
-            slot = self._slots.setdefault(host, _HostSlot())
-        with slot.lock:
-            wait = slot.last_end + self._settings.crawl_delay - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
-            try:
-                yield
-            finally:
-                slot.last_end = time.monotonic()
-
     def _exchange(
         self, url: str, validators: Validators | None, limit: int, truncate: bool
     ) -> _Reply:
         headers = validators.headers() if validators else {}
-        with self._turn(urlsplit(url).hostname or ""):
+        with self._gate.turn(urlsplit(url).hostname or ""):
             try:
                 with self._client.stream("GET", self._wire(url), headers=headers) as response:
                     return self._reply(url, response, limit, truncate)

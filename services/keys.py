@@ -28,6 +28,9 @@ Crawling
     nam:fetch-urls              set     every URL that has a fetch state
     nam:crawls                  list    JSON summaries of the last crawls, newest first
 
+    nam:host:<host>:lock        string  who holds the host's turn (a token); expires
+    nam:host:<host>:next        string  Redis time (ms) when the host may next be asked
+
 Feeds and jobs
     nam:feed:<feed key>         hash    body, etag, last_modified, content_type, stored_at
     nam:feeds                   set     every feed key that has been stored
@@ -85,3 +88,11 @@ def feed(feed_key: str) -> str:
 
 def job(job_id: str) -> str:
     return f"nam:job:{job_id}"
+
+
+def host_lock(host: str) -> str:
+    return f"nam:host:{host}:lock"
+
+
+def host_next(host: str) -> str:
+    return f"nam:host:{host}:next"

@@ -19,11 +19,9 @@ from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 
 from services import keys
-from services.crawl import Deps, Outcome, discover_urls
+from services.crawl import Deps, Outcome, build_deps, discover_urls
 from services.crawl import crawl_url as crawl_one
 from services.errors import TransientFetchError
-from services.fetching import Fetcher
-from services.settings import Settings
 from services.storage import Store
 
 log = structlog.get_logger(__name__)
@@ -47,13 +45,11 @@ def runtime(app: Any) -> Deps:
     global _runtime
     if _runtime is not None and _runtime[0] == os.getpid():
         return _runtime[1]
-    settings: Settings = app.namfeeds_settings
-    store = Store.from_url(app.namfeeds_redis_url)
-    fetcher = Fetcher(settings)
-    atexit.register(fetcher.close)
-    atexit.register(store.close)
-    _runtime = (os.getpid(), Deps(settings, fetcher, store))
-    return _runtime[1]
+    deps = build_deps(app.namfeeds_settings, app.namfeeds_redis_url)
+    atexit.register(deps.fetcher.close)
+    atexit.register(deps.store.close)
+    _runtime = (os.getpid(), deps)
+    return deps
 
 
 @_task("nam.discover")
