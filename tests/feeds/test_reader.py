@@ -1,9 +1,16 @@
-"""What a subscriber sees: Debian's `newsboat` subscribed to every feed of the OPML.
+"""What a subscriber sees: Debian's `newsboat` subscribed to the feeds of the OPML.
 
 The mirror is crawled over real HTTP into the test Redis, every feed is published, and the
 app runs under a real uvicorn server on 127.0.0.1. newsboat reloads headless (`-x reload`)
 into its own SQLite cache, which the test reads back: items per feed, guids, content. Then a
 forced re-crawl and an edit at the source must leave the same items, with the edit in them.
+
+newsboat keeps one row per guid in its whole cache (its update is `... WHERE guid = ?`), so
+an entry that two subscribed feeds share (the same post in `all` and in `all?lang=en`) is
+one item, filed under whichever feed brought it first. Counting per feed is therefore done
+in profiles whose feeds share no entry: one subscriber to the feeds in all languages, and
+one per language. A further subscriber imports the whole OPML and must end up with exactly
+one item per distinct entry id of all feeds.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import shutil
 import sqlite3
 import subprocess
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -24,21 +32,22 @@ import pytest
 from feeds.publish import publish_all, publish_changes
 from feeds.render import FeedSpec
 from services.crawl import crawl_all, open_deps
-from services.model import Post
-from services.settings import Settings
+from services.model import LANGUAGES, Post
 from services.storage import Store
 from tests.feeds.test_publish import expected_count
-from tests.feeds.test_web import Serve, serve  # noqa: F401  (the uvicorn fixture)
+from tests.feeds.test_web import Serve, serve  # noqa: F401  (the uvicorn server fixture)
 from tests.fixtures.site import SITE, SiteServer
 
 PUBLIC_URL = "https://feeds.example.org"
-RELOAD_TIMEOUT = 120  # seconds for one `newsboat -x reload` of every feed
+RELOAD_TIMEOUT = 120  # seconds for one `newsboat -x reload` of every subscribed feed
 INSTALL = "apt-get update && apt-get install -y newsboat"
+CHANGE_NOTE = "Edited at the source"
 
 # The page edited at the source, and the words of Pavel Latushka's answer that change.
 EDITED_HOST = "www.belarus-nau.org"
 EDITED_PATH = "/en/post/pavel-latushka-on-sanctions-and-the-border-crossings"
 EDITED_POST_URL = f"https://{EDITED_HOST}{EDITED_PATH}"
+EDITED_SPEAKER = "pavel-latushka"
 OLD_WORDS = "has no basis whatsoever"
 NEW_WORDS = "is contradicted by the grain price statistics of 2023"
 
@@ -53,7 +62,7 @@ class Item:
 
 
 class Newsboat:
-    """One newsboat profile in a temporary directory: urls file, config, cache, error log."""
+    """One newsboat profile in its own directory: urls file, config, cache, error log."""
 
     def __init__(self, executable: str, home: Path) -> None:
         self.executable = executable
@@ -62,7 +71,8 @@ class Newsboat:
         self.config = home / "config"
         self.cache = home / "cache.db"
         self.errors = home / "error.log"
-        home.mkdir(parents=True, exist_ok=True)
+        home.mkdir(parents=True)
+        self.urls.touch()
         # Minimal and deterministic: one download at a time, bounded, no proxy, no
         # background reloads, nothing dropped from the cache by age or count.
         self.config.write_text(
@@ -87,7 +97,18 @@ class Newsboat:
     def subscribe(self, urls: list[str]) -> None:
         self.urls.write_text("".join(f"{url}\n" for url in urls), encoding="utf-8")
 
+    def import_opml(self, opml: Path) -> list[str]:
+        """Subscribe through newsboat's own OPML import; the URLs it wrote."""
+        self._run("-i", str(opml))
+        return [line for line in self.urls.read_text("utf-8").splitlines() if line.strip()]
+
     def reload(self) -> None:
+        self.errors.unlink(missing_ok=True)
+        self._run("-x", "reload")
+        errors = self.errors.read_text("utf-8") if self.errors.exists() else ""
+        assert not errors.strip(), f"newsboat reported errors:\n{errors}"
+
+    def _run(self, *args: str) -> None:
         env = {
             "HOME": str(self.home),
             "XDG_CONFIG_HOME": str(self.home / "xdg-config"),
@@ -97,21 +118,10 @@ class Newsboat:
             "TERM": "dumb",
             "NO_PROXY": "127.0.0.1",
         }
-        self.errors.unlink(missing_ok=True)
-        command = [
-            self.executable,
-            "-u",
-            str(self.urls),
-            "-c",
-            str(self.cache),
-            "-C",
-            str(self.config),
-            "-x",
-            "reload",
-        ]
+        files = ["-u", str(self.urls), "-c", str(self.cache), "-C", str(self.config)]
         try:
             done = subprocess.run(
-                command,
+                [self.executable, *files, *args],
                 env=env,
                 cwd=self.home,
                 stdin=subprocess.DEVNULL,
@@ -119,11 +129,9 @@ class Newsboat:
                 text=True,
                 timeout=RELOAD_TIMEOUT,
             )
-        except subprocess.TimeoutExpired as exc:  # run() has killed it already
-            pytest.fail(f"newsboat reload took over {RELOAD_TIMEOUT} s: {exc.stderr!r}")
-        assert done.returncode == 0, (done.returncode, done.stdout, done.stderr)
-        errors = self.errors.read_text("utf-8") if self.errors.exists() else ""
-        assert not errors.strip(), f"newsboat reported errors:\n{errors}"
+        except subprocess.TimeoutExpired:  # run() has killed and reaped it
+            pytest.fail(f"newsboat {' '.join(args)} took over {RELOAD_TIMEOUT} s", pytrace=False)
+        assert done.returncode == 0, (args, done.returncode, done.stdout, done.stderr)
 
     def items(self) -> list[Item]:
         with sqlite3.connect(f"file:{self.cache}?mode=ro", uri=True) as db:
@@ -132,21 +140,45 @@ class Newsboat:
             ).fetchall()
         return [Item(*row) for row in rows]
 
-    def feeds(self) -> dict[str, str]:
-        """Subscribed feed URL -> the title newsboat read from it."""
+    def feeds(self) -> set[str]:
         with sqlite3.connect(f"file:{self.cache}?mode=ro", uri=True) as db:
-            return dict(db.execute("SELECT rssurl, title FROM rss_feed").fetchall())
+            return {
+                url for (url, title) in db.execute("SELECT rssurl, title FROM rss_feed") if title
+            }
+
+    def counts(self) -> dict[str, int]:
+        return dict(Counter(item.feed for item in self.items()))
+
+    def guids(self) -> set[tuple[str, str]]:
+        return {(item.feed, item.guid) for item in self.items()}
+
+
+def ids_seen(everything: Newsboat, profiles: list[Newsboat]) -> list[set[tuple[str, str]]]:
+    """The guids each reader holds: per feed in the profiles; in the OPML subscriber only
+    the guids, since newsboat files a shared entry under the feed that last brought it."""
+    return [{("", guid) for _, guid in everything.guids()}] + [r.guids() for r in profiles]
+
+
+NewReader = Callable[[str], Newsboat]
 
 
 @pytest.fixture
-def newsboat(tmp_path: Path) -> Newsboat:
+def new_reader(tmp_path: Path) -> NewReader:
+    """Make newsboat profiles under tmp_path; a clear failure when newsboat is missing."""
     executable = shutil.which("newsboat")
     if executable is None:
         pytest.fail(
             f"newsboat is not installed; this test needs the real reader: `{INSTALL}`",
             pytrace=False,
         )
-    return Newsboat(executable, tmp_path / "newsboat")
+
+    def make(name: str) -> Newsboat:
+        return Newsboat(executable, tmp_path / "newsboat" / name)
+
+    return make
+
+
+# ---------------------------------------------------------------- expectations
 
 
 def spec_of(url: str) -> FeedSpec:
@@ -157,88 +189,133 @@ def spec_of(url: str) -> FeedSpec:
     return FeedSpec.from_feed_key(name + (f"@{lang}" if lang else ""))
 
 
-def opml_feed_urls(client: httpx.Client) -> list[str]:
-    """Every feed the OPML lists, at the test server's address instead of the public one."""
-    response = client.get("/feeds.opml")
-    assert response.status_code == 200
-    listed = [o.attrib["xmlUrl"] for o in ET.fromstring(response.content).iter("outline")]
-    assert listed and all(url.startswith(PUBLIC_URL + "/feeds/") for url in listed)
-    local = str(client.base_url).rstrip("/")
-    return [local + url.removeprefix(PUBLIC_URL) for url in listed]
+def distinct_entries(posts: list[Post]) -> int:
+    """Entries of all feeds counted once: per post, per post and topic, per post and person."""
+    count = 0
+    for post in posts:
+        topics = {t for section in post.sections for t in section.topics}
+        count += 1 + len(topics) + len(set(post.speaker_ids))
+    return count
 
 
 def stored_posts(store: Store) -> list[Post]:
     return [s.post for s in store.recent_posts(limit=max(store.count_posts(), 1))]
 
 
-def by_feed(items: list[Item]) -> dict[str, list[Item]]:
-    found: dict[str, list[Item]] = {}
-    for item in items:
-        found.setdefault(item.feed, []).append(item)
-    return found
+def local_opml(client: httpx.Client) -> bytes:
+    """The OPML with the public base URL swapped for the test server's address."""
+    response = client.get("/feeds.opml")
+    assert response.status_code == 200
+    return response.content.replace(PUBLIC_URL.encode(), str(client.base_url).rstrip("/").encode())
 
 
-def check_items(reader: Newsboat, urls: list[str], posts: list[Post]) -> dict[str, int]:
-    """Each feed holds what the stored posts imply, once each; the counts per feed."""
-    items = by_feed(reader.items())
-    assert set(reader.feeds()) == set(urls)
-    assert set(items) <= set(urls)
-    counts = {url: len(items.get(url, [])) for url in urls}
-    expected = {url: expected_count(spec_of(url), posts) for url in urls}
-    assert counts == expected
-    for url, found in items.items():
-        duplicated = [g for g, n in Counter(i.guid for i in found).items() if n > 1]
-        assert not duplicated, (url, duplicated)
-        assert all(i.guid.startswith("tag:") and i.title and i.url for i in found), url
-    all_feed = next(url for url in urls if spec_of(url) == FeedSpec("all"))
-    assert counts[all_feed] == len(posts)
+def opml_urls(opml: bytes) -> list[str]:
+    return [o.attrib["xmlUrl"] for o in ET.fromstring(opml).iter("outline") if "xmlUrl" in o.attrib]
+
+
+def check_profile(reader: Newsboat, urls: list[str], posts: list[Post]) -> dict[str, int]:
+    """Every feed read, each holding what the stored posts imply, each guid once."""
+    assert reader.feeds() == set(urls), "newsboat did not read every subscribed feed"
+    items = reader.items()
+    duplicated = [g for g, n in Counter(i.guid for i in items).items() if n > 1]
+    assert not duplicated, duplicated
+    assert all(i.guid.startswith("tag:") and i.title and i.url for i in items)
+    found = reader.counts()
+    counts = {url: found.get(url, 0) for url in urls}
+    assert set(found) <= set(urls)
+    assert counts == {url: expected_count(spec_of(url), posts) for url in urls}
     return counts
 
 
-def guids(reader: Newsboat) -> set[tuple[str, str]]:
-    return {(i.feed, i.guid) for i in reader.items()}
+def check_everything(reader: Newsboat, posts: list[Post]) -> int:
+    items = reader.items()
+    assert len({i.guid for i in items}) == len(items) == distinct_entries(posts)
+    return len(items)
+
+
+# ---------------------------------------------------------------- the test
 
 
 def test_newsboat_sees_every_item_once_through_recrawl_and_edit(
-    newsboat: Newsboat, site: SiteServer, store: Store, redis_url: str, serve: Serve  # noqa: F811
+    new_reader: NewReader,
+    site: SiteServer,
+    store: Store,
+    redis_url: str,
+    serve: Serve,  # noqa: F811  (the fixture imported above)
+    tmp_path: Path,
 ) -> None:
-    settings: Settings = site.settings(public_url=PUBLIC_URL)
+    settings = site.settings(public_url=PUBLIC_URL)
     with open_deps(settings, redis_url) as deps:
         first = crawl_all(deps)
-        expected_posts = len(list((SITE / "expected").glob("*.json")))
-        assert store.count_posts() == expected_posts, first.as_dict()
+        assert store.count_posts() == len(list((SITE / "expected").glob("*.json"))), first
         publish_all(store, settings)
+        posts = stored_posts(store)
 
         client = serve(settings, with_broker=False)
-        urls = opml_feed_urls(client)
-        newsboat.subscribe(urls)
-        newsboat.reload()
-        posts = stored_posts(store)
-        before = check_items(newsboat, urls, posts)
-        seen = guids(newsboat)
-        report = {"first": before}
+        opml = tmp_path / "feeds.opml"
+        opml.write_bytes(local_opml(client))
+        listed = opml_urls(opml.read_bytes())
 
-        # A forced re-crawl fetches and parses every page again: nothing new for the reader.
+        # One subscriber imports the whole OPML with newsboat's own importer.
+        everything = new_reader("everything")
+        assert sorted(everything.import_opml(opml)) == sorted(listed)
+        # The others subscribe to the feeds of one language choice each.
+        profiles: dict[str, tuple[Newsboat, list[str]]] = {}
+        for lang in (None, *LANGUAGES):
+            urls = [u for u in listed if spec_of(u).language == lang]
+            if urls:
+                reader = new_reader(lang or "any-language")
+                reader.subscribe(urls)
+                profiles[lang or "any"] = (reader, urls)
+        assert sum(len(urls) for _, urls in profiles.values()) == len(listed)
+        readers = [everything, *(reader for reader, _ in profiles.values())]
+
+        def reload_and_count() -> tuple[int, dict[str, dict[str, int]]]:
+            for reader in readers:
+                reader.reload()
+            fresh = stored_posts(store)
+            total = check_everything(everything, fresh)
+            per_feed = {k: check_profile(r, urls, fresh) for k, (r, urls) in profiles.items()}
+            return total, per_feed
+
+        before = reload_and_count()
+        all_feed = next(u for u in profiles["any"][1] if spec_of(u) == FeedSpec("all"))
+        assert before[1]["any"][all_feed] == len(posts)
+        seen = ids_seen(everything, readers[1:])
+        edited_before = [i for i in profiles["any"][0].items() if i.url == EDITED_POST_URL]
+        assert any(OLD_WORDS in i.content for i in edited_before)
+
+        # A forced re-crawl fetches and parses every page again: nothing new to read.
         again = crawl_all(deps, force=True)
+        assert again.counts["unchanged"] == len(posts), again.as_dict()
         assert again.counts["new"] == again.counts["edited"] == 0, again.as_dict()
         publish_all(store, settings)
-        newsboat.reload()
-        assert check_items(newsboat, urls, stored_posts(store)) == before
-        assert guids(newsboat) == seen
+        assert reload_and_count() == before
+        assert ids_seen(everything, readers[1:]) == seen
 
         # An edit at the source: the answer's words change in the page's own markup.
-        original = (SITE / EDITED_HOST / f"{EDITED_PATH.lstrip('/')}.html").read_bytes()
-        assert original.count(OLD_WORDS.encode()) >= 1
-        site.override(EDITED_HOST, EDITED_PATH, original.replace(OLD_WORDS.encode(), NEW_WORDS.encode()))
+        page = SITE / EDITED_HOST / f"{EDITED_PATH.lstrip('/')}.html"
+        original = page.read_bytes()
+        assert OLD_WORDS.encode() in original
+        site.override(
+            EDITED_HOST, EDITED_PATH, original.replace(OLD_WORDS.encode(), NEW_WORDS.encode())
+        )
         edit = crawl_all(deps)
         assert edit.counts["edited"] == 1, edit.as_dict()
         assert publish_changes(store, settings) >= 1
-        newsboat.reload()
-        assert check_items(newsboat, urls, stored_posts(store)) == before
-        assert guids(newsboat) == seen
+        assert reload_and_count() == before
+        assert ids_seen(everything, readers[1:]) == seen
 
-    edited = [i for i in newsboat.items() if i.url == EDITED_POST_URL]
-    assert edited
-    for item in edited:
-        assert NEW_WORDS in item.content or "pavel-latushka" not in item.guid, item.guid
-    print(report, [(i.feed, i.guid) for i in edited])
+    # The edited post is English: the OPML subscriber, the any-language and English ones.
+    for reader in (everything, profiles["any"][0], profiles["en"][0]):
+        edited = [i for i in reader.items() if i.url == EDITED_POST_URL]
+        assert edited and all(OLD_WORDS not in i.content for i in edited)
+        with_answer = [
+            i
+            for i in edited
+            if ("/topic/" not in i.guid and "/speaker/" not in i.guid)
+            or i.guid.endswith(f"/speaker/{EDITED_SPEAKER}")
+        ]
+        assert len(with_answer) == 2, [i.guid for i in edited]  # the all and speaker entries
+        for item in with_answer:
+            assert NEW_WORDS in item.content and CHANGE_NOTE in item.content, item.guid
