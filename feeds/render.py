@@ -2,261 +2,70 @@
 
 Pure: no network, no Redis, no `os`, no clock. Every date in the output comes from the items,
 so the same items render to the same bytes, hence the same ETag (DESIGN.md, "Feed entries").
+Which entries a feed holds is feeds.entries' job; this module only writes them out. The
+entry and change-note names are re-exported here, where callers have always imported them.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
-from urllib.parse import quote
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from feedgen.ext.base import BaseEntryExtension
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 
-from services.model import LANGUAGES, Post, Section
+from feeds.changes import describe_change
+from feeds.entries import (
+    DEFAULT_FEED_SIZE,
+    EMPTY_FEED_UPDATED,
+    TAG_AUTHORITY,
+    Entry,
+    FeedSpec,
+    Fmt,
+    Kind,
+    Labels,
+    PersonLike,
+    RenderItem,
+    TopicLike,
+    as_utc,
+    check_fmt,
+    entries_for,
+    entry_id,
+    last_updated,
+)
+from services.model import Post, Section
 
-Kind = Literal["all", "topic", "speaker"]
-Fmt = Literal["atom", "rss"]
+__all__ = [
+    "CATEGORY_SCHEME",
+    "DEFAULT_FEED_SIZE",
+    "EMPTY_FEED_UPDATED",
+    "TAG_AUTHORITY",
+    "TOPIC_SCHEME",
+    "Entry",
+    "FeedSpec",
+    "Fmt",
+    "Kind",
+    "Labels",
+    "PersonLike",
+    "RenderItem",
+    "TopicLike",
+    "describe_change",
+    "entries_for",
+    "entry_id",
+    "last_updated",
+    "render_feed",
+]
 
-DEFAULT_FEED_SIZE = 50
-# RFC 4151 tag URIs. The date is the authority's, fixed forever: a post's own date can be
-# corrected at the source, and readers treat a changed id as a new article.
-TAG_AUTHORITY = "tag:belarus-nau.org,2023:"
 TOPIC_SCHEME = TAG_AUTHORITY + "topics"
 CATEGORY_SCHEME = TAG_AUTHORITY + "categories"
-# An empty feed still needs an `updated`; a fixed one keeps its bytes (and ETag) stable.
-EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
-
-_DIRS: dict[str, str] = {"topic": "topics", "speaker": "speakers"}
-_KEY_RE = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "be": "Беларуская"}
 _SOURCE_LINK = {"en": "Read the original post", "ru": "Читать на сайте", "be": "Чытаць на сайце"}
 _FEED_SUBJECT = {"en": "all posts", "ru": "все публикации", "be": "усе публікацыі"}
-
-
-@dataclass(frozen=True)
-class FeedSpec:
-    """Which feed: everything, one topic or one person, optionally in one language."""
-
-    kind: Kind
-    key: str | None = None
-    language: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.kind == "all":
-            if self.key is not None:
-                raise ValueError("render: the all feed takes no key")
-        elif self.kind in _DIRS:
-            if not self.key or not _KEY_RE.match(self.key):
-                raise ValueError(f"render: bad {self.kind} key {self.key!r}")
-        else:
-            raise ValueError(f"render: unknown feed kind {self.kind!r}")
-        if self.language is not None and self.language not in LANGUAGES:
-            raise ValueError(f"render: unknown language {self.language!r}")
-
-    @property
-    def _base(self) -> str:
-        return "all" if self.kind == "all" else f"{_DIRS[self.kind]}/{self.key}"
-
-    @property
-    def feed_key(self) -> str:
-        """Stable storage key: `all`, `topics/ukraine`, `speakers/pavel-latushka@ru`."""
-        return f"{self._base}@{self.language}" if self.language else self._base
-
-    @classmethod
-    def from_feed_key(cls, text: str) -> FeedSpec:
-        base, _, language = text.partition("@")
-        kind_dir, _, key = base.partition("/")
-        lang = language or None
-        if base == "all":
-            return cls("all", None, lang)
-        kinds = {v: k for k, v in _DIRS.items()}
-        if kind_dir not in kinds or not key:
-            raise ValueError(f"render: bad feed key {text!r}")
-        kind: Kind = "topic" if kinds[kind_dir] == "topic" else "speaker"
-        return cls(kind, key, lang)
-
-    def path(self, fmt: Fmt) -> str:
-        """URL path under the public URL, e.g. `/feeds/topics/ukraine.rss?lang=ru`."""
-        _check_fmt(fmt)
-        path = f"/feeds/{self._base}.{fmt}"
-        return f"{path}?lang={self.language}" if self.language else path
-
-
-@dataclass(frozen=True)
-class RenderItem:
-    """A stored post with when it last changed; `change_note` is set after a source edit."""
-
-    post: Post
-    updated: datetime
-    version: int = 1
-    change_note: str | None = None
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One feed entry: the part of a post a feed shows (all of it, one topic, one person)."""
-
-    id: str
-    kind: Kind
-    post: Post
-    sections: tuple[Section, ...]
-    updated: datetime
-    change_note: str | None
-    subject: str | None  # the topic slug or person id of the feed; None for `all`
-
-    @property
-    def topics(self) -> tuple[str, ...]:
-        seen: dict[str, None] = {}
-        for section in self.sections:
-            for slug in section.topics:
-                seen.setdefault(slug)
-        return tuple(seen)
-
-
-class PersonLike(Protocol):
-    @property
-    def id(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def name_ru(self) -> str | None: ...
-    @property
-    def name_be(self) -> str | None: ...
-
-
-class TopicLike(Protocol):
-    @property
-    def slug(self) -> str: ...
-    @property
-    def names(self) -> Mapping[str, str]: ...
-
-
-@dataclass(frozen=True)
-class Labels:
-    """Display names by language, passed in so rendering needs no registry (id -> lang -> name)."""
-
-    people: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    topics: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-
-    def person(self, person_id: str, language: str | None) -> str | None:
-        return _pick(self.people.get(person_id, {}), language)
-
-    def topic(self, slug: str, language: str | None) -> str:
-        return _pick(self.topics.get(slug, {}), language) or slug
-
-    @classmethod
-    def from_registries(cls, people: Iterable[PersonLike], topics: Iterable[TopicLike]) -> Labels:
-        return cls(
-            people={p.id: _person_names(p) for p in people},
-            topics={t.slug: dict(t.names) for t in topics},
-        )
-
-
-def _person_names(person: PersonLike) -> dict[str, str]:
-    names = {"en": person.name, "ru": person.name_ru, "be": person.name_be}
-    return {lang: name for lang, name in names.items() if name}
-
-
-def _pick(names: Mapping[str, str], language: str | None) -> str | None:
-    return names.get(language or "en") or names.get("en") or next(iter(names.values()), None)
-
-
-def entry_id(post_id: str, kind: Kind = "all", key: str | None = None) -> str:
-    """The entry's `tag:` URI: from the post's stable id and the topic or person only."""
-    base = f"{TAG_AUTHORITY}post/{quote(post_id, safe='-._~')}"
-    if kind == "all" or key is None:
-        return base
-    return f"{base}/{kind}/{quote(key, safe='-._~')}"
-
-
-def entries_for(
-    spec: FeedSpec, items: Iterable[RenderItem], *, feed_size: int = DEFAULT_FEED_SIZE
-) -> list[Entry]:
-    """The entries of one feed: newest first by `updated`, ties by id, at most `feed_size`."""
-    if feed_size < 1:
-        raise ValueError(f"render: feed_size must be positive, not {feed_size}")
-    entries = [
-        entry
-        for item in _latest_versions(items)
-        if spec.language is None or item.post.language == spec.language
-        if (entry := _entry_of(spec, item)) is not None
-    ]
-    entries.sort(key=lambda e: e.id)
-    entries.sort(key=lambda e: e.updated, reverse=True)
-    return entries[:feed_size]
-
-
-def last_updated(entries: Sequence[Entry]) -> datetime:
-    """The feed's `updated` / `lastBuildDate`, and a fit `Last-Modified` for serving it."""
-    return max((e.updated for e in entries), default=EMPTY_FEED_UPDATED)
-
-
-def _latest_versions(items: Iterable[RenderItem]) -> list[RenderItem]:
-    # A post stored twice (a stale copy in a batch) must not give two entries with one id.
-    latest: dict[str, RenderItem] = {}
-    for item in items:
-        known = latest.get(item.post.id)
-        if known is None or (item.version, _utc(item.updated)) > (
-            known.version,
-            _utc(known.updated),
-        ):
-            latest[item.post.id] = item
-    return list(latest.values())
-
-
-def _entry_of(spec: FeedSpec, item: RenderItem) -> Entry | None:
-    post = item.post
-    if spec.kind == "all":
-        sections = post.sections
-    elif spec.kind == "topic":
-        sections = tuple(s for s in post.sections if spec.key in s.topics)
-    else:
-        sections = _answers_by(post, spec.key or "")
-    if spec.kind != "all" and not sections:
-        return None
-    return Entry(
-        id=entry_id(post.id, spec.kind, spec.key),
-        kind=spec.kind,
-        post=post,
-        sections=sections,
-        updated=_utc(item.updated),
-        change_note=item.change_note,
-        subject=spec.key,
-    )
-
-
-def _answers_by(post: Post, person_id: str) -> tuple[Section, ...]:
-    """Each section the person answers in, keeping its heading and question for context."""
-    held = []
-    for section in post.sections:
-        answers = tuple(a for a in section.answers if a.speaker and a.speaker.id == person_id)
-        if answers:
-            held.append(replace(section, answers=answers))
-    return tuple(held)
-
-
-def _utc(value: datetime) -> datetime:
-    # Stored times should be aware; a naive one is taken as UTC rather than as local time,
-    # which would make the bytes depend on the machine.
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def _check_fmt(fmt: str) -> None:
-    if fmt not in ("atom", "rss"):
-        raise ValueError(f"render: unknown feed format {fmt!r}")
-
-
-# ---------------------------------------------------------------- rendering
 
 
 class _AtomEntryExtras(BaseEntryExtension):  # type: ignore[misc]
@@ -287,7 +96,7 @@ def render_feed(
     site_name: str = "NAM-media",
 ) -> bytes:
     """One feed as bytes. Same items, same arguments: same bytes."""
-    _check_fmt(fmt)
+    check_fmt(fmt)
     labels = labels or Labels()
     entries = entries_for(spec, items, feed_size=feed_size)
     title = _feed_title(spec, entries, labels, site_name)
@@ -363,7 +172,7 @@ def _add_entry(feed: FeedGenerator, entry: Entry, fmt: Fmt, labels: Labels, site
         ]
         item.author(name=post.source or site)
         if post.published:
-            item.published(_utc(post.published))
+            item.published(as_utc(post.published))
     else:
         item.link(href=post.url, rel="alternate")
         item.dc.dc_language(post.language)
@@ -371,7 +180,7 @@ def _add_entry(feed: FeedGenerator, entry: Entry, fmt: Fmt, labels: Labels, site
         # RSS items have no `updated`; dc:date carries it so readers can see an edit.
         item.dc.dc_date(entry.updated.isoformat())
         # RSS readers sort by pubDate; fall back to the change time rather than omit it.
-        item.published(_utc(post.published) if post.published else entry.updated)
+        item.published(as_utc(post.published) if post.published else entry.updated)
 
 
 def _entry_title(entry: Entry, labels: Labels) -> str:
@@ -427,78 +236,3 @@ def _section_html(section: Section) -> list[str]:
 
 def _esc(text: str) -> str:
     return html.escape(text, quote=True)
-
-
-# ---------------------------------------------------------------- change notes
-
-
-def describe_change(old: Post, new: Post) -> str:
-    """What an edit at the source changed, for the top of the edited entry."""
-    changes = []
-    if old.title != new.title:
-        changes.append("title changed")
-    old_sections, new_sections = _keyed_sections(old), _keyed_sections(new)
-    changed = added = removed = 0
-    for key in old_sections.keys() & new_sections.keys():
-        c, a, r = _compare_answers(old_sections[key], new_sections[key])
-        changed, added, removed = changed + c, added + a, removed + r
-    for count, what in ((changed, "changed"), (added, "added"), (removed, "removed")):
-        if count:
-            changes.append(f"{_plural(count, 'answer')} {what}")
-    changes += _section_changes(old_sections, new_sections)
-    if not changes:
-        changes.append(_minor_change(old, new))
-    return "Edited at the source: " + ", ".join(changes)
-
-
-_SectionKey = tuple[str, int]
-
-
-def _keyed_sections(post: Post) -> dict[_SectionKey, Section]:
-    # A section is known by its heading or question; repeats are told apart by occurrence.
-    keyed: dict[_SectionKey, Section] = {}
-    seen: dict[str, int] = {}
-    for section in post.sections:
-        label = section.heading or section.question or ""
-        seen[label] = seen.get(label, -1) + 1
-        keyed[(label, seen[label])] = section
-    return keyed
-
-
-def _compare_answers(old: Section, new: Section) -> tuple[int, int, int]:
-    """(changed, added, removed) answers, paired by position within the section."""
-    changed = sum(1 for a, b in zip(old.answers, new.answers, strict=False) if a != b)
-    extra = len(new.answers) - len(old.answers)
-    return changed, max(extra, 0), max(-extra, 0)
-
-
-def _section_changes(old: dict[_SectionKey, Section], new: dict[_SectionKey, Section]) -> list[str]:
-    notes = []
-    for key in new:
-        if key not in old:
-            notes.append(_section_note(key[0], "added"))
-    for key in old:
-        if key not in new:
-            notes.append(_section_note(key[0], "removed"))
-    return notes
-
-
-def _section_note(label: str, what: str) -> str:
-    if not label:
-        return f"a section {what}"
-    short = label if len(label) <= 60 else label[:57].rstrip() + "…"
-    return f'heading "{short}" {what}'
-
-
-def _minor_change(old: Post, new: Post) -> str:
-    if old.categories != new.categories:
-        return "categories changed"
-    if old.published != new.published:
-        return "date corrected"
-    if [s.topics for s in old.sections] != [s.topics for s in new.sections]:
-        return "topics changed"
-    return "details changed"
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
