@@ -89,7 +89,7 @@ def _index_body(specs: Sequence[FeedSpec], counts: Mapping[str, int]) -> str:
     heads = {
         "all": "<th>Feed</th>",
         "topic": "<th>Topic</th>",
-        "speaker": "<th>Speaker</th><th>Кірыліцай</th><th class=count>Answers</th>",
+        "speaker": "<th>Speaker</th><th>In Cyrillic</th><th class=count>Answers</th>",
     }
     for kind in ("all", "topic", "speaker"):
         parts.append(f"<h2>{titles[kind]}</h2><table><tr>{heads[kind]}<th>Subscribe</th></tr>")

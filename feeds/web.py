@@ -15,6 +15,7 @@ from datetime import UTC
 from email.utils import format_datetime
 from typing import Any
 
+import structlog
 import uvicorn
 from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
@@ -34,6 +35,8 @@ from services.errors import StorageError
 from services.model import LANGUAGES
 from services.settings import Settings
 from services.storage import Store, StoredFeed
+
+log = structlog.get_logger(__name__)
 
 __all__ = [
     "CACHE_CONTROL",
@@ -153,6 +156,17 @@ def _feed_response(request: Request, stored: StoredFeed, cache: _GzipCache) -> R
     return Response(stored.body, media_type=stored.content_type, headers=headers)
 
 
+def _storage_unavailable(request: Request, exc: Exception) -> Response:
+    """Redis is down: say so with a 503 a reader will retry, not a bare 500."""
+    log.warning("web.storage_unavailable", path=request.url.path, error=str(exc))
+    return Response(
+        "storage unavailable, try again shortly\n",
+        503,
+        media_type="text/plain; charset=utf-8",
+        headers={"Retry-After": "30"},
+    )
+
+
 def create_app(settings: Settings, store: Store, *, broker_url: str | None = None) -> Starlette:
     """The web app over one store. Without `broker_url` the admin API cannot enqueue (503)
     and /healthz reports workers as not configured."""
@@ -171,7 +185,10 @@ def create_app(settings: Settings, store: Store, *, broker_url: str | None = Non
         Route("/healthz", handlers.healthz),
         Route("/metrics", metrics_endpoint(registry)),
     ]
-    app = Starlette(routes=routes, exception_handlers={404: handlers.not_found})
+    app = Starlette(
+        routes=routes,
+        exception_handlers={404: handlers.not_found, StorageError: _storage_unavailable},
+    )
     app.add_middleware(RequestTiming, histogram=latency)
     app.state.broker = broker
     return app

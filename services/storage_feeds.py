@@ -111,6 +111,21 @@ class JobMixin:
             args += [name, value]
         return bool(self._update_job(keys=[keys.job(job_id)], args=args))
 
+    @storage_errors("counting in a job")
+    def count_job_outcome(self, job_id: str, outcome: str) -> bool:
+        """Count one finished page of a job; True when that was its last page. HINCRBY keeps
+        the counts exact with several workers; a bare integer is valid JSON for get_job."""
+        job = keys.job(job_id)
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hincrby(job, outcome, 1)
+        pipe.hincrby(job, "done", 1)
+        pipe.hget(job, "total")
+        _, done, total = pipe.execute()
+        finished = total is not None and int(done) >= int(total)
+        if finished:
+            self.update_job(job_id, status="done")
+        return finished
+
     @storage_errors("reading a job")
     def get_job(self, job_id: str) -> dict[str, Any] | None:
         raw = self.client.hgetall(keys.job(job_id))

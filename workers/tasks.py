@@ -18,11 +18,9 @@ import structlog
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 
-from services import keys
 from services.crawl import Deps, Outcome, build_deps, discover_urls
 from services.crawl import crawl_url as crawl_one
 from services.errors import TransientFetchError
-from services.storage import Store
 
 log = structlog.get_logger(__name__)
 
@@ -95,7 +93,7 @@ def crawl_url(self: Any, url: str, force: bool = False, job_id: str | None = Non
     if outcome in _CHANGED:
         publish.delay()
     if job_id:
-        _count_in_job(deps.store, job_id, outcome)
+        deps.store.count_job_outcome(job_id, outcome)
     return outcome
 
 
@@ -108,30 +106,12 @@ def _backoff(task: Any, exc: TransientFetchError) -> float:
     return min(cap, max(float(wait), exc.retry_after or 0.0, 1.0))
 
 
-def _count_in_job(store: Store, job_id: str, outcome: str) -> None:
-    # HINCRBY keeps concurrent workers' counts exact; the job hash holds JSON values and a
-    # bare integer is valid JSON, so Store.get_job reads these counters as numbers.
-    job = keys.job(job_id)
-    pipe = store.client.pipeline(transaction=True)
-    pipe.hincrby(job, outcome, 1)
-    pipe.hincrby(job, "done", 1)
-    pipe.hget(job, "total")
-    _, done, total = pipe.execute()
-    if total is not None and done >= int(total):
-        store.update_job(job_id, status="done")
-
-
 @_task("nam.publish")
 def publish(self: Any) -> int:
     """Re-render the feeds touched by pending change events; returns how many were rendered.
     Safe to run any number of times: events are consumed through a consumer group."""
-    try:
-        from feeds.publish import publish_changes
-    except ModuleNotFoundError as exc:
-        if exc.name != "feeds.publish":
-            raise
-        log.warning("publish.unavailable", reason="feeds.publish is not installed")
-        return 0
+    from feeds.publish import publish_changes  # the feeds layer, loaded when first used
+
     deps = runtime(self.app)
     # one consumer name for every worker: an event a dead worker read is still pending
     # under it, so the next run (or publish_changes' stale claim) picks it up

@@ -253,6 +253,9 @@ def test_healthz_is_503_when_redis_is_down(serve: Serve) -> None:
     try:
         response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
         assert response.status_code == 503
+        feed = httpx.get(f"http://127.0.0.1:{port}/feeds/all.atom", timeout=20)
+        assert feed.status_code == 503 and feed.headers["retry-after"] == "30"
+        assert "storage unavailable" in feed.text
     finally:
         server.should_exit = True
         thread.join(10)
