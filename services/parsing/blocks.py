@@ -22,6 +22,7 @@ class Block:
     text: str = ""
     bold: bool = False  # every visible character is bold
     bold_lead: str = ""  # the bold run a partly bold paragraph starts with
+    italic: bool = False  # every visible character is in italics
 
 
 EMPTY = Block("empty")
@@ -35,7 +36,12 @@ _INLINE = frozenset(
     "span a strong b em i u s sub sup mark small code font abbr q cite time wbr".split()
 )
 _BOLD_TAGS = frozenset(("strong", "b"))
+_ITALIC_TAGS = frozenset(("em", "i"))
 _BOLD_STYLE = re.compile(r"font-weight\s*:\s*(bold|[6-9]00)")
+_ITALIC_STYLE = re.compile(r"font-style\s*:\s*italic")
+BOLD, ITALIC = 1, 2
+# Punctuation outside the bold (`<b>Sanctions</b>:`) does not make a heading plain text.
+_STYLE_NEUTRAL = re.compile(r"^[\s:;.,!?…—–\-()«»\"“”„]*$")
 _SPACES = re.compile(r"[ \t\r\n\f\u00a0\u200b\u2009\u202f]+")
 
 # Asked only of elements that held no text: is this one an empty line of the article?
@@ -47,19 +53,19 @@ class _Collector:
 
     def __init__(self) -> None:
         self.blocks: list[Block] = []
-        self._parts: list[tuple[str, bool]] = []
+        self._parts: list[tuple[str, int]] = []  # text and its BOLD | ITALIC style
         self._breaks = 0
 
-    def text(self, text: str, bold: bool) -> None:
+    def text(self, text: str, style: int) -> None:
         text = _SPACES.sub(" ", text)
         if not text.strip():
             if self._parts:
-                self._parts.append((" ", bold))
+                self._parts.append((" ", style))
             return
         if self._breaks == 1:
-            self._parts.append(("\n", bold))
+            self._parts.append(("\n", style))
         self._breaks = 0
-        self._parts.append((text, bold))
+        self._parts.append((text, style))
 
     def line_break(self) -> None:
         if not self._parts:
@@ -77,17 +83,11 @@ class _Collector:
         text = _join_lines("".join(t for t, _ in parts))
         if not text:
             return False
-        visible = [(t, b) for t, b in parts if t.strip()]
-        bold = all(b for _, b in visible)
-        lead = ""
-        if not bold:
-            lead_parts = []
-            for t, b in visible:
-                if not b:
-                    break
-                lead_parts.append(t)
-            lead = _join_lines(" ".join(lead_parts))
-        self.blocks.append(Block("para", text, bold, lead))
+        styled = [(t, st) for t, st in parts if not _STYLE_NEUTRAL.match(t)]
+        bold = bool(styled) and all(st & BOLD for _, st in styled)
+        italic = bool(styled) and all(st & ITALIC for _, st in styled)
+        lead = "" if bold else _bold_lead(parts)
+        self.blocks.append(Block("para", text, bold, lead, italic))
         return True
 
     def heading(self, text: str) -> None:
@@ -102,6 +102,17 @@ class _Collector:
             self.blocks.append(EMPTY)
 
 
+def _bold_lead(parts: list[tuple[str, int]]) -> str:
+    """The bold words a paragraph starts with, and the punctuation right after them."""
+    lead: list[str] = []
+    for text, style in parts:
+        if style & BOLD or (lead and _STYLE_NEUTRAL.match(text) and text.strip()):
+            lead.append(text)
+        elif text.strip():
+            break
+    return _join_lines("".join(lead)) if any(t.strip() for t in lead) else ""
+
+
 def _join_lines(text: str) -> str:
     """Text whose runs of spaces are already folded, with its lines trimmed."""
     if "\n" not in text:
@@ -110,18 +121,29 @@ def _join_lines(text: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _is_bold(node: LexborNode) -> bool:
-    if node.tag in _BOLD_TAGS:
-        return True
+def _style(node: LexborNode, inherited: int) -> int:
+    tag = node.tag
+    if tag in _BOLD_TAGS:
+        return inherited | BOLD
+    if tag in _ITALIC_TAGS:
+        return inherited | ITALIC
+    if tag not in ("span", "p", "div"):
+        return inherited
     style = node.attributes.get("style")
-    return bool(style and _BOLD_STYLE.search(style))
+    if not style:
+        return inherited
+    if _BOLD_STYLE.search(style):
+        inherited |= BOLD
+    if _ITALIC_STYLE.search(style):
+        inherited |= ITALIC
+    return inherited
 
 
-def _walk(node: LexborNode, out: _Collector, bold: bool, is_empty_line: EmptyLineTest) -> None:
+def _walk(node: LexborNode, out: _Collector, style: int, is_empty_line: EmptyLineTest) -> None:
     for child in node.iter(include_text=True):
         tag = child.tag
         if tag == "-text":
-            out.text(child.text_content or "", bold)
+            out.text(child.text_content or "", style)
         elif tag == "br":
             out.line_break()
         elif tag is None or tag.startswith("-") or tag in _SKIP:
@@ -129,14 +151,14 @@ def _walk(node: LexborNode, out: _Collector, bold: bool, is_empty_line: EmptyLin
         elif tag in _HEADINGS:
             out.heading(child.text(deep=True))
         elif tag in _INLINE:
-            _walk(child, out, bold or _is_bold(child), is_empty_line)
+            _walk(child, out, _style(child, style), is_empty_line)
         elif child.first_child is None:
             if is_empty_line(child):  # Wix's empty-line marker, Tilda's empty text block
                 out.empty_line()
         else:
             out.flush()
             before = len(out.blocks)
-            _walk(child, out, bold or _is_bold(child), is_empty_line)
+            _walk(child, out, _style(child, style), is_empty_line)
             out.flush()
             if len(out.blocks) == before and is_empty_line(child):
                 out.empty_line()
@@ -146,10 +168,9 @@ def extract_blocks(container: LexborNode, is_empty_line: EmptyLineTest) -> list[
     """The article's blocks in reading order. Empty lines close sections, so they are kept,
     but never two in a row and never first."""
     out = _Collector()
-    _walk(container, out, _is_bold(container), is_empty_line)
+    _walk(container, out, _style(container, 0), is_empty_line)
     out.flush()
     blocks = out.blocks
     while blocks and blocks[-1].kind == "empty":
         blocks.pop()
     return blocks
-

@@ -136,7 +136,11 @@ def parse_shown_date(text: str, languages: list[str]) -> datetime | None:
         parsed = dateparser.parse(
             text,
             languages=languages,
-            settings={"REQUIRE_PARTS": ["day", "month", "year"], "RETURN_AS_TIMEZONE_AWARE": False},
+            settings={
+                "REQUIRE_PARTS": ["day", "month", "year"],
+                "RETURN_AS_TIMEZONE_AWARE": False,
+                "DATE_ORDER": "DMY",  # 03.02.2023 is the 3rd of February on this site
+            },
         )
     except (ValueError, OverflowError, TypeError):
         return None

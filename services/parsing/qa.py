@@ -2,8 +2,9 @@
 
 Pure. One pass over the article's blocks with a little state, because the site's families
 differ mostly in where things sit: digests put the speaker after the quote (same paragraph,
-or alone on the next one) or before it as `Name: "…"`; interviews ask in bold and answer
-in plain paragraphs by the person the title or lead names; news has neither.
+or alone on the next one) or before it as `Name: "…"`; interviews ask in bold (or italics,
+or after `Q:`) and answer in plain paragraphs by the person the title or lead names; news
+has neither.
 """
 
 from __future__ import annotations
@@ -15,15 +16,26 @@ from dataclasses import dataclass, field
 from services.model import Answer, Section, Speaker
 from services.parsing import quotes
 from services.parsing.blocks import Block
-
-Resolver = Callable[[str], Speaker]
-MentionFinder = Callable[[str], list[Speaker]]
+from services.parsing.speakers import (
+    INITIALLED,
+    MentionFinder,
+    Resolver,
+    find_interviewee,
+    looks_like_person,
+    mentioned_speaker,
+    narrow,
+)
 
 _SOURCE = re.compile(
     r"^(?:source|sources|джерела|источник|крыніца|крыніцы)\s*[:—–-]\s*(?P<label>.{2,60})$",
     re.IGNORECASE,
 )
-_INITIALLED = re.compile(r"^(?:[^\W\d_]\.\s?)+[^\W\d_]{2,}")
+# Transcript labels: `Q: …?` / `Вопрос: …`, `A: …` / `Адказ: …`. A single letter needs the
+# colon right after it, so that `A. Azarov:` stays a speaker.
+_LABEL = re.compile(
+    r"^(?:(?P<q>question|вопрос|пытанне|q)|(?P<a>answer|ответ|адказ|a))\s*:\s*(?=\S)",
+    re.IGNORECASE,
+)
 _HEADING_MAX = 250
 
 
@@ -41,24 +53,32 @@ class _Draft:
 @dataclass
 class _OpenQuote:
     paragraphs: list[str]
-    speaker: str | None  # from a `Name:` before the quote
+    speaker: str | Speaker | None  # from a `Name:` before the quote
 
 
 @dataclass
 class _ClosedQuote:
     text: str
-    speaker: str | None
+    speaker: str | Speaker | None
 
 
 class _Builder:
-    def __init__(self, resolve: Resolver, interviewee: Callable[[], Speaker | None]) -> None:
+    def __init__(
+        self,
+        resolve: Resolver,
+        find_mentions: MentionFinder,
+        interviewee: Callable[[], Speaker | None],
+    ) -> None:
         self._resolve = resolve
+        self._find_mentions = find_mentions
         self._interviewee = interviewee
         self.sections: list[_Draft] = []
         self.source: str | None = None
         self._draft = _Draft()
         self._open: _OpenQuote | None = None
         self._closed: _ClosedQuote | None = None
+        # named just before the quote it introduces: `<b>В. Ковалевский:</b>`, `… said:`
+        self._next_speaker: str | Speaker | None = None
 
     # -- sections -----------------------------------------------------------------------
 
@@ -75,6 +95,7 @@ class _Builder:
             self.close_section()
         self._draft.heading = text
         self._draft.continuing = False
+        self._next_speaker = None
 
     def question(self, text: str, *, interview: bool) -> None:
         self._settle()
@@ -87,32 +108,44 @@ class _Builder:
     def answer(self, text: str, speaker: str | Speaker | None, *, continuing: bool = False) -> None:
         if not text:
             return
-        resolved = self._resolve(speaker) if isinstance(speaker, str) else speaker
-        self._draft.answers.append(Answer(text=text, speaker=resolved))
+        if isinstance(speaker, str):
+            speaker = self._resolve(narrow(speaker, self._resolve))
+        self._draft.answers.append(Answer(text=text, speaker=speaker))
         self._draft.continuing = continuing
+
+    def empty_line(self) -> None:
+        """An empty line closes a section; but a quote may run across one, and interviews
+        often put one between every paragraph (the next question ends their section)."""
+        if self._open is not None:
+            return
+        self._settle()
+        if self._draft.answers and not self._draft.interview:
+            self.close_section()
 
     # -- quotes -------------------------------------------------------------------------
 
     def _settle(self) -> None:
         """Before anything new: an open quote that never closed was narration, and a closed
-        one that no name followed is a question (if it asks) or an unattributed answer."""
+        one that no name followed is a question if it asks, the interviewee's answer in an
+        interview, and otherwise a quoted phrase of narration."""
         self._open = None
         closed, self._closed = self._closed, None
         if closed is None:
             return
-        if closed.speaker is None and closed.text.endswith("?"):
-            self.question(closed.text, interview=False)
-        else:
+        if closed.speaker is not None:
             self.answer(closed.text, closed.speaker)
+        elif closed.text.endswith("?"):
+            self.question(closed.text, interview=False)
+        elif self._draft.interview:
+            self.answer(closed.text, self._interviewee())
+
+    def _take_next_speaker(self) -> str | Speaker | None:
+        speaker, self._next_speaker = self._next_speaker, None
+        return speaker
 
     def paragraph(self, block: Block) -> None:
         text = block.text
         if self._closed is not None:
-            name = quotes.looks_like_attribution(text)
-            if name:
-                closed, self._closed = self._closed, None
-                self.answer(closed.text, name)
-                return
             self._settle()
         if self._open is not None and self._continue_quote(text):
             return
@@ -138,9 +171,10 @@ class _Builder:
         self._finish_quote(body, end.attribution or opened.speaker)
         return True
 
-    def _finish_quote(self, body: str, speaker: str | None) -> None:
+    def _finish_quote(self, body: str, speaker: str | Speaker | None) -> None:
         """A closed quote with a speaker is an answer; without one, the next paragraph may
         name the speaker, or show it was a question."""
+        speaker = speaker or self._take_next_speaker()
         if speaker:
             self.answer(body, speaker)
         else:
@@ -166,16 +200,24 @@ class _Builder:
                 self.answer(text, speaker)
                 return True
             return False
-        self._open = _OpenQuote([shape.body], speaker)
+        self._open = _OpenQuote([shape.body], speaker or self._take_next_speaker())
         return True
 
     def _is_speaker_prefix(self, name: str, rest: str) -> bool:
-        """`Name:` opens an answer when the name is someone we know, or has the shape of an
-        attribution (`V. Kavaleuski`) and a quote follows; a heading such as `Sanctions:`
-        must not pass for a speaker."""
+        """`Name:` opens an answer when the name is someone we know, or looks like a person
+        and a quote follows; a heading such as `Sanctions:` must not pass for a speaker."""
         if self._resolve(name).id:
             return True
-        return bool(_INITIALLED.match(name)) and quotes.opens_quote(rest)
+        return quotes.opens_quote(rest) and looks_like_person(name, self._resolve)
+
+    def _speaker_line(self, text: str) -> str | None:
+        """A bold `В. Ковалевский:` alone on its line names the speaker of the next quote."""
+        if not text.endswith(":"):
+            return None
+        name = quotes.name_from(text[:-1], allow_lowercase_lead=False)
+        if name and (self._resolve(name).id or INITIALLED.match(name)):
+            return name
+        return None
 
     def _bold_lead(self, block: Block) -> bool:
         lead = block.bold_lead
@@ -190,7 +232,7 @@ class _Builder:
                 return self._quote_or_prefixed(rest, speaker=name)
             self.heading(lead)
         elif lead.endswith("?"):
-            self.question(lead, interview=True)
+            self.question(quotes.strip_dash(lead), interview=True)
         else:
             return False
         self.paragraph(Block("para", rest))
@@ -206,9 +248,13 @@ class _Builder:
         return True
 
     def _plain(self, text: str) -> None:
-        """Plain prose answers an interview question; anywhere else it is narration."""
+        """Plain prose answers an interview question; anywhere else it is narration, which
+        may introduce the speaker of the quote after it (`Тихановская обратилась:`)."""
+        text = quotes.strip_dash(text)
         draft = self._draft
         if not draft.interview:
+            if text.endswith(":"):
+                self._next_speaker = mentioned_speaker(text, self._find_mentions)
             return
         if draft.continuing and draft.answers:
             last = draft.answers[-1]
@@ -216,22 +262,41 @@ class _Builder:
             return
         self.answer(text, self._interviewee(), continuing=True)
 
+    def _labelled(self, label: re.Match[str], text: str) -> None:
+        rest = quotes.strip_dash(text[label.end() :].strip())
+        self._settle()
+        if label.group("q"):
+            self.question(rest, interview=True)
+        else:
+            self._draft.interview = True
+            self._plain(rest)
+
     # -- entry --------------------------------------------------------------------------
 
     def block(self, block: Block) -> None:
+        text = block.text
         if block.kind == "empty":
-            self.close_section()
+            self.empty_line()
+        elif self._closed is not None and (name := quotes.looks_like_attribution(text)):
+            closed, self._closed = self._closed, None  # bold or not, a name after a quote
+            self.answer(closed.text, name)
+        elif label := _LABEL.match(text):
+            self._labelled(label, text)
         elif _is_question(block):
             self._settle()
-            self.question(block.text, interview=True)
+            self.question(quotes.strip_dash(text), interview=True)
+        elif block.bold and (name := self._speaker_line(text)):
+            self._settle()
+            self._next_speaker = name
         elif _is_heading(block):
-            self.heading(block.text)
+            self.heading(text)
         else:
             self.paragraph(block)
 
 
 def _is_question(block: Block) -> bool:
-    return (block.kind == "heading" or block.bold) and block.text.rstrip().endswith("?")
+    emphasised = block.kind == "heading" or block.bold or block.italic
+    return emphasised and block.text.rstrip().endswith("?")
 
 
 def _is_heading(block: Block) -> bool:
@@ -256,13 +321,12 @@ def build_sections(
     cache: list[Speaker | None] = []
 
     def interviewee() -> Speaker | None:
-        # Interviews name the interviewee in the title or the lead; looked up only when a
-        # plain paragraph answers a question, because most posts never need it.
+        # Looked up only when a plain paragraph answers a question: most posts never need it.
         if not cache:
-            cache.append(_find_interviewee(title, block_list, find_mentions))
+            cache.append(find_interviewee(title, block_list, find_mentions))
         return cache[0]
 
-    builder = _Builder(resolve, interviewee)
+    builder = _Builder(resolve, find_mentions, interviewee)
     for block in block_list:
         builder.block(block)
     builder.close_section()
@@ -271,19 +335,3 @@ def build_sections(
         for d in builder.sections
     ]
     return builder.source, sections
-
-
-def _find_interviewee(
-    title: str, blocks: list[Block], find_mentions: MentionFinder
-) -> Speaker | None:
-    found = find_mentions(title)
-    if found:
-        return found[0]
-    for block in blocks:
-        if _is_question(block):
-            break
-        if block.kind == "para":
-            found = find_mentions(block.text)
-            if found:
-                return found[0]
-    return None

@@ -16,7 +16,9 @@ _AMBIGUOUS = frozenset("\"“”'")
 _TRAILING = " \t\n.,;:"
 _LEADING_DASH = re.compile(r"^[—–-]\s*")
 _PAREN_TAIL = re.compile(r"\(\s*([^()]{2,90}?)\s*\)[\s.,;]*$")
-_DASH_TAIL = re.compile(r"[\s,]*[—–]\s*([^—–()\"«»“”„]{2,70}?)[\s.]*$")
+_DASH_TAIL = re.compile(r"[\s,]*[—–]\s*([^—–()\"«»“”„]{2,120}?)[\s.]*$")
+# a name right after the closing mark, with no parentheses or dash: `"…" A. Azarov.`
+_BARE_TAIL = re.compile(r"(?<=[»\"”])[\s,]+([^—–()\"«»“”„]{2,60}?)[\s.]*$")
 _NAME_TOKEN = re.compile(r"^(?:[^\W\d_]\.)+$|^[^\W\d_][^\W\d_'’.\-]*(?:[-'’][^\W\d_]+)*\.?$")
 _NAME_PREFIX = re.compile(r"^(?P<name>[^\W\d_][^:«\"“„\n]{1,60}?)\s*:\s*(?P<rest>\S.*)$", re.S)
 
@@ -40,7 +42,7 @@ def opens_quote(text: str) -> bool:
 
 def split_attribution(text: str) -> tuple[str, str | None]:
     """`"…". (V. Kavaleuski)` or `«…», — В. Ковалевский` into the quote and the name."""
-    for pattern in (_PAREN_TAIL, _DASH_TAIL):
+    for pattern in (_PAREN_TAIL, _DASH_TAIL, _BARE_TAIL):
         match = pattern.search(text)
         if not match:
             continue
@@ -110,21 +112,43 @@ def name_prefix(text: str) -> tuple[str, str] | None:
 
 
 def name_from(candidate: str, *, allow_lowercase_lead: bool = True) -> str | None:
-    """The name in an attribution, without a role after a comma or a verb before it
-    (`said V. Kavaleuski`, `отметил В. Ковалевский`), or None if it is not a name."""
+    """The name in an attribution, or None if there is none.
+
+    A role after a comma goes (`V. Kavaleuski, Minister of …`). With `allow_lowercase_lead`,
+    so does whatever precedes the capitalised words at the end (`said V. Kavaleuski`,
+    `заявил представитель Кабинета по иностранным делам Валерий Ковалевский`); a capitalised
+    role may remain (`глава МИД В. Ковалевский`), which the resolver narrows down later."""
     candidate = candidate.split(",")[0].strip().strip(".:;").strip()
+    if len(candidate) > 90:
+        return None
     tokens = candidate.replace(".", ". ").split()
     if allow_lowercase_lead:
-        while tokens and tokens[0][:1].islower():
-            tokens = tokens[1:]
-    if not 1 <= len(tokens) <= 4 or len(candidate) > 60:
-        return None
-    if not all(t[:1].isupper() and _NAME_TOKEN.match(t) for t in tokens):
+        start = len(tokens)
+        while start > 0 and _is_name_token(tokens[start - 1]):
+            start -= 1
+        tokens = tokens[start:]
+        limit = 6
+    else:
+        limit = 4
+    if not 1 <= len(tokens) <= limit or not all(_is_name_token(t) for t in tokens):
         return None
     if all(t.endswith(".") for t in tokens):
         return None  # initials alone name nobody
-    start = candidate.find(tokens[0].rstrip("."))
-    return candidate[start:] if start >= 0 else " ".join(tokens)
+    return _suffix_with(candidate, "".join(tokens))
+
+
+def _is_name_token(token: str) -> bool:
+    return token[:1].isupper() and bool(_NAME_TOKEN.match(token))
+
+
+def _suffix_with(text: str, compact: str) -> str:
+    """The end of `text` that holds exactly the characters of `compact`, spaces aside."""
+    needed, i = len(compact), len(text)
+    while needed and i:
+        i -= 1
+        if not text[i].isspace():
+            needed -= 1
+    return text[i:].strip()
 
 
 def looks_like_attribution(text: str) -> str | None:
@@ -132,6 +156,7 @@ def looks_like_attribution(text: str) -> str | None:
     text = strip_dash(text.strip())
     if text.startswith("(") and text.rstrip(".; ").endswith(")"):
         return name_from(text.rstrip(".; ")[1:-1])
-    if len(text) > 60:
+    name = text.split(",")[0]  # a role may follow: `— Pavel Latushka, Deputy Head of …`
+    if len(name) > 60:
         return None
-    return name_from(text, allow_lowercase_lead=False)
+    return name_from(name, allow_lowercase_lead=False)

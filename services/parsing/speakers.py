@@ -1,0 +1,85 @@
+"""Who speaks: narrowing an attribution to a name, and finding an interview's interviewee.
+
+Pure; the resolver and mention finder (services.people) are passed in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from services.model import Speaker
+from services.parsing.blocks import Block
+
+Resolver = Callable[[str], Speaker]
+MentionFinder = Callable[[str], list[Speaker]]
+
+INITIALLED = re.compile(r"^(?:[^\W\d_]\.\s?)+[^\W\d_]{2,}")
+# Words that introduce the person being interviewed: `поговорило с Павлом Латушко`,
+# `NAM-media interviews Pavel Latushka`, `размова з Паўлам Латушкам`.
+_INTERVIEW_MARKER = re.compile(
+    r"(?:\b(?:с|со|з|са|with|interviews?|interviewed|интервью|інтэрв['’]ю)\s+)$",
+    re.IGNORECASE,
+)
+
+
+def narrow(name: str, resolve: Resolver) -> str:
+    """The part of an attribution that is the person: `глава МИД Кабинета В. Ковалевский` is
+    `В. Ковалевский`. The longest ending that names a known person wins; an unknown name
+    keeps at most its last two words (three with an initial), roles being longer."""
+    tokens = name.split()
+    if len(tokens) <= 1:
+        return name
+    for size in range(len(tokens), 0, -1):
+        candidate = " ".join(tokens[-size:])
+        if resolve(candidate).id:
+            return _ending(name, size)
+    if len(tokens) <= 3:
+        return name
+    size = 3 if tokens[-3].endswith(".") or tokens[-2].endswith(".") else 2
+    return _ending(name, size)
+
+
+def _ending(name: str, words: int) -> str:
+    """The last `words` words of `name`, as written."""
+    parts = name.split()
+    start = len(name)
+    for part in reversed(parts[-words:]):
+        start = name.rfind(part, 0, start)
+    return name[start:]
+
+
+def looks_like_person(name: str, resolve: Resolver) -> bool:
+    """Known, initialled (`V. Kavaleuski`), or a given name and surname."""
+    if resolve(name).id or INITIALLED.match(name):
+        return True
+    return 2 <= len(name.split()) <= 3
+
+
+def find_interviewee(
+    title: str, blocks: list[Block], find_mentions: MentionFinder
+) -> Speaker | None:
+    """The person the title names, else the one the lead names (preferring the one the lead
+    says is being talked with, since the interviewer may be named first)."""
+    found = find_mentions(title)
+    if found:
+        return found[0]
+    for block in blocks:
+        if block.kind == "heading" or block.bold or block.italic:
+            break
+        if block.kind != "para":
+            continue
+        found = find_mentions(block.text)
+        for speaker in found:
+            at = block.text.find(speaker.as_written)
+            if at > 0 and _INTERVIEW_MARKER.search(block.text[:at]):
+                return speaker
+        if found:
+            return found[0]
+    return None
+
+
+def mentioned_speaker(text: str, find_mentions: MentionFinder) -> Speaker | None:
+    """One known person named in a paragraph that introduces a quote (`… said:`)."""
+    found = find_mentions(text)
+    return found[0] if len(found) == 1 else None
