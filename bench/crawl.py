@@ -30,12 +30,12 @@ from typing import Any
 import httpx
 
 from services.crawl import crawl_all, discover_urls, open_deps
+from services.logs import configure_logging
 from services.parsing import parse_post
 from services.redis_server import EmbeddedRedis
 from services.settings import Settings
 from services.storage import Store
 from tests.fixtures.site import SiteServer
-from workers import configure_logging
 from workers.app import make_celery
 
 Timer = Callable[[], float]

@@ -17,8 +17,8 @@ import click
 import structlog
 
 from services.errors import ConfigError, NamFeedsError
+from services.logs import configure_logging
 from services.settings import Settings
-from workers import configure_logging
 
 log = structlog.get_logger(__name__)
 

@@ -200,6 +200,7 @@ def serve(settings: Settings, redis_url: str, host: str = "127.0.0.1", port: int
     try:
         publish_all(store, settings)
         app = create_app(settings, store, broker_url=broker_url(redis_url))
-        uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+        # log_config=None: uvicorn keeps the process's structured handler instead of its own
+        uvicorn.run(app, host=host, port=port, log_level="info", log_config=None, access_log=False)
     finally:
         store.close()

@@ -3,6 +3,7 @@ Docker engine needed), and each service's command starts and serves as a local p
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -127,9 +128,8 @@ def test_service_command_starts_and_serves(
     broker = redis.Redis.from_url(broker_url(redis_url))
     broker.flushdb()
     log = (tmp_path / f"{name}.log").open("wb")
-    process = subprocess.Popen(
-        command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
+    errors = (tmp_path / f"{name}.err").open("wb")
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=errors, start_new_session=True)
     try:
         if name == "worker":
             pinger = Broker(broker_url(redis_url))
@@ -140,10 +140,8 @@ def test_service_command_starts_and_serves(
         elif name == "beat":
             _wait(lambda: broker.exists("redbeat::lock"), 60, "beat to take the schedule lock")
         else:
-            _wait(
-                lambda: _status(f"http://127.0.0.1:{port}/healthz") == 200, 60, "web /healthz"
-            )
-        assert process.poll() is None, (tmp_path / f"{name}.log").read_text()
+            _wait(lambda: _status(f"http://127.0.0.1:{port}/healthz") == 200, 60, "web /healthz")
+        assert process.poll() is None, (tmp_path / f"{name}.err").read_text()
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -152,8 +150,19 @@ def test_service_command_starts_and_serves(
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
         log.close()
+        errors.close()
         broker.flushdb()
         broker.close()
+    _assert_json_lines(tmp_path / f"{name}.err")
+
+
+def _assert_json_lines(path: Path) -> None:
+    """Logs are structured: off a terminal, every line on stderr is one JSON record."""
+    lines = [line for line in path.read_text().splitlines() if line.strip()]
+    assert lines, f"{path.name}: the service logged nothing"
+    for line in lines:
+        record = json.loads(line)
+        assert {"event", "level", "timestamp"} <= record.keys(), line
 
 
 def _status(url: str) -> int:
