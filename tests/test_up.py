@@ -93,6 +93,13 @@ class Up:
         return time.monotonic() - started
 
 
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+    except OSError:
+        return b""
+
+
 def _all_feed_entries(port: int, deadline: float) -> int:
     count = -1
     while time.monotonic() < deadline:
@@ -140,6 +147,12 @@ def test_up_crawls_serves_stops_cleanly_and_keeps_everything(
     assert f"http://127.0.0.1:{runner.port}/" in log
     assert len(_marked_processes(marker)) >= 4, "redis, worker, beat and web should be running"
 
+    web = [pid for pid in _marked_processes(marker) if b"web" in _cmdline(pid)]
+    assert len(web) == 1, "one web process"
+    os.kill(web[0], signal.SIGKILL)  # a child that dies is reported and restarted
+    assert _all_feed_entries(runner.port, time.monotonic() + 60) == POSTS_IN_MIRROR
+    assert "web exited" in runner.log.read_text(errors="replace")
+
     took = runner.stop()
     assert took < 10, f"stopping took {took:.1f} s"
     assert runner.process is not None and runner.process.returncode == 0
@@ -154,3 +167,21 @@ def test_up_crawls_serves_stops_cleanly_and_keeps_everything(
     runner.stop()
     time.sleep(0.5)
     assert _marked_processes(marker) == []
+
+
+def test_up_stops_everything_when_a_child_keeps_dying(up: tuple[Up, str]) -> None:
+    runner, marker = up
+    with socket.socket() as taken:  # the web app cannot bind its port, so it exits each time
+        taken.bind(("127.0.0.1", runner.port))
+        taken.listen()
+        runner.start("--no-crawl")
+        assert runner.process is not None
+        try:
+            code = runner.process.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            pytest.fail("`nam-feeds up` hung half-alive with a child that keeps dying")
+    log = runner.log.read_text(errors="replace")
+    assert code == 1, log[-3000:]
+    assert "web keeps exiting" in log
+    time.sleep(0.5)
+    assert _marked_processes(marker) == [], "processes were left behind"
