@@ -42,10 +42,21 @@ _ITALIC_STYLE = re.compile(r"font-style\s*:\s*italic")
 BOLD, ITALIC = 1, 2
 # Punctuation outside the bold (`<b>Sanctions</b>:`) does not make a heading plain text.
 _STYLE_NEUTRAL = re.compile(r"^[\s:;.,!?…—–\-()«»\"“”„]*$")
+# A zero-width space still parts words (`A.\u200bAzarov`), so it counts as a space.
 _SPACES = re.compile(r"[ \t\r\n\f\u00a0\u200b\u2009\u202f]+")
+# What _SPACES would change: single plain spaces are left alone, which spares a long answer
+# one substitution per word.
+_ODD_SPACES = re.compile(
+    r" ?[\t\r\n\f\u00a0\u200b\u2009\u202f][ \t\r\n\f\u00a0\u200b\u2009\u202f]*| {2,}"
+)
+# Invisible characters editors paste in: soft hyphens, zero-width joiners, BOMs.
+# Deleted, not turned into spaces: `Ковалев\u00adский` is one word.
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200c\u200d\u200e\u200f\u2060\ufeff"))
 
 # Asked only of elements that held no text: is this one an empty line of the article?
 EmptyLineTest = Callable[[LexborNode], bool]
+# Asked of block elements: is this media (an image with its caption, a gallery, a video)?
+MediaTest = Callable[[LexborNode], bool]
 
 
 class _Collector:
@@ -57,7 +68,7 @@ class _Collector:
         self._breaks = 0
 
     def text(self, text: str, style: int) -> None:
-        text = _SPACES.sub(" ", text)
+        text = _ODD_SPACES.sub(" ", text.translate(_INVISIBLE))
         if not text.strip():
             if self._parts:
                 self._parts.append((" ", style))
@@ -92,7 +103,7 @@ class _Collector:
 
     def heading(self, text: str) -> None:
         self.flush()
-        text = _SPACES.sub(" ", text).strip()
+        text = _SPACES.sub(" ", text.translate(_INVISIBLE)).strip()
         if text:
             self.blocks.append(Block("heading", text, True))
 
@@ -139,7 +150,9 @@ def _style(node: LexborNode, inherited: int) -> int:
     return inherited
 
 
-def _walk(node: LexborNode, out: _Collector, style: int, is_empty_line: EmptyLineTest) -> None:
+def _walk(
+    node: LexborNode, out: _Collector, style: int, is_empty_line: EmptyLineTest, is_media: MediaTest
+) -> None:
     for child in node.iter(include_text=True):
         tag = child.tag
         if tag == "-text":
@@ -151,24 +164,32 @@ def _walk(node: LexborNode, out: _Collector, style: int, is_empty_line: EmptyLin
         elif tag in _HEADINGS:
             out.heading(child.text(deep=True))
         elif tag in _INLINE:
-            _walk(child, out, _style(child, style), is_empty_line)
+            _walk(child, out, _style(child, style), is_empty_line, is_media)
         elif child.first_child is None:
             if is_empty_line(child):  # Wix's empty-line marker, Tilda's empty text block
                 out.empty_line()
+        elif is_media(child):
+            continue
         else:
             out.flush()
             before = len(out.blocks)
-            _walk(child, out, _style(child, style), is_empty_line)
+            _walk(child, out, _style(child, style), is_empty_line, is_media)
             out.flush()
             if len(out.blocks) == before and is_empty_line(child):
                 out.empty_line()
 
 
-def extract_blocks(container: LexborNode, is_empty_line: EmptyLineTest) -> list[Block]:
+def _no_media(node: LexborNode) -> bool:
+    return False
+
+
+def extract_blocks(
+    container: LexborNode, is_empty_line: EmptyLineTest, is_media: MediaTest = _no_media
+) -> list[Block]:
     """The article's blocks in reading order. Empty lines close sections, so they are kept,
     but never two in a row and never first."""
     out = _Collector()
-    _walk(container, out, _style(container, 0), is_empty_line)
+    _walk(container, out, _style(container, 0), is_empty_line, is_media)
     out.flush()
     blocks = out.blocks
     while blocks and blocks[-1].kind == "empty":

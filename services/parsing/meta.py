@@ -110,11 +110,14 @@ def _first_time(*values: object) -> datetime | None:
 
 
 def parse_iso_time(value: str) -> datetime | None:
-    """An ISO 8601 time in UTC; a time with no zone is taken as the site's local time."""
+    """An ISO 8601 time in UTC; a time with no zone is taken as the site's local time, and a
+    bare day is kept at noon UTC (see parse_shown_date)."""
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+    if len(value) == 10:  # `2023-02-15`: a day, not midnight in some zone
+        return datetime.combine(parsed.date(), time(12, 0), tzinfo=UTC)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=SITE_TZ)
     return parsed.astimezone(UTC)
@@ -129,7 +132,7 @@ def parse_shown_date(text: str, languages: list[str]) -> datetime | None:
     """
     import dateparser  # slow to import; most pages carry machine-readable times instead
 
-    text = " ".join(text.split())
+    text = _BE_MONTH.sub(lambda m: _BE_MONTHS[m.group(1).lower()], " ".join(text.split()))
     if not text or len(text) > 60:
         return None
     try:
@@ -149,6 +152,25 @@ def parse_shown_date(text: str, languages: list[str]) -> datetime | None:
     if parsed.time() == time(0, 0) and not re.search(r"\d{1,2}:\d{2}", text):
         return datetime.combine(parsed.date(), time(12, 0), tzinfo=UTC)
     return parsed.replace(tzinfo=SITE_TZ).astimezone(UTC)
+
+
+# Belarusian month abbreviations as Wix shows them (`5 ліст. 2023 г.`), which dateparser's
+# Belarusian data lacks for most months; spelled out in the genitive it does know.
+_BE_MONTHS = {
+    "студз": "студзеня",
+    "лют": "лютага",
+    "сак": "сакавіка",
+    "крас": "красавіка",
+    "трав": "траўня",
+    "чэрв": "чэрвеня",
+    "ліп": "ліпеня",
+    "жн": "жніўня",
+    "вер": "верасня",
+    "кастр": "кастрычніка",
+    "ліст": "лістапада",
+    "снеж": "снежня",
+}
+_BE_MONTH = re.compile(r"\b(" + "|".join(_BE_MONTHS) + r")\.", re.IGNORECASE)
 
 
 def _lang_code(value: object) -> str | None:

@@ -27,7 +27,8 @@ from services.parsing.speakers import (
 )
 
 _SOURCE = re.compile(
-    r"^(?:source|sources|джерела|источник|крыніца|крыніцы)\s*[:—–-]\s*(?P<label>.{2,60})$",
+    r"^(?:source|sources|джерела|источник|крыніца|крыніцы|krynica|krynicy)\s*[:—–-]\s*"
+    r"(?P<label>.{2,60})$",
     re.IGNORECASE,
 )
 # Transcript labels: `Q: …?` / `Вопрос: …`, `A: …` / `Адказ: …`. A single letter needs the
@@ -106,12 +107,20 @@ class _Builder:
         self._draft.continuing = False
 
     def answer(self, text: str, speaker: str | Speaker | None, *, continuing: bool = False) -> None:
+        """One answer per person named: an attribution of two people credits both, so
+        that each one's feed carries what they said."""
         if not text:
             return
-        if isinstance(speaker, str):
-            speaker = self._resolve(narrow(speaker, self._resolve))
-        self._draft.answers.append(Answer(text=text, speaker=speaker))
+        speakers = self._speakers(speaker) if isinstance(speaker, str) else [speaker]
+        for one in speakers:
+            self._draft.answers.append(Answer(text=text, speaker=one))
         self._draft.continuing = continuing
+
+    def _speakers(self, attribution: str) -> list[Speaker | None]:
+        names = quotes.split_names(attribution)
+        if len(names) > 1 and all(self._resolve(n).id or INITIALLED.match(n) for n in names):
+            return [self._resolve(n) for n in names]
+        return [self._resolve(narrow(names[0] if names else attribution, self._resolve))]
 
     def empty_line(self) -> None:
         """An empty line closes a section; but a quote may run across one, and interviews
@@ -148,8 +157,6 @@ class _Builder:
         if self._closed is not None:
             self._settle()
         if self._open is not None and self._continue_quote(text):
-            return
-        if self._source_line(text):
             return
         if block.bold_lead and self._bold_lead(block):
             return
@@ -196,6 +203,10 @@ class _Builder:
             self._finish_quote(shape.body, shape.attribution or speaker)
             return True
         if quotes.closes_early(text):
+            said = quotes.split_said(text)
+            if said:
+                self.answer(said[0], said[1])
+                return True
             if speaker:
                 self.answer(text, speaker)
                 return True
@@ -277,7 +288,13 @@ class _Builder:
         text = block.text
         if block.kind == "empty":
             self.empty_line()
-        elif self._closed is not None and (name := quotes.looks_like_attribution(text)):
+        elif block.kind == "para" and self._source_line(text):
+            pass
+        elif (
+            self._closed is not None
+            and block.kind == "para"
+            and (name := quotes.looks_like_attribution(text))
+        ):
             closed, self._closed = self._closed, None  # bold or not, a name after a quote
             self.answer(closed.text, name)
         elif label := _LABEL.match(text):

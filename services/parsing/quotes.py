@@ -19,6 +19,22 @@ _PAREN_TAIL = re.compile(r"\(\s*([^()]{2,90}?)\s*\)[\s.,;]*$")
 _DASH_TAIL = re.compile(r"[\s,]*[—–]\s*([^—–()\"«»“”„]{2,120}?)[\s.]*$")
 # a name right after the closing mark, with no parentheses or dash: `"…" A. Azarov.`
 _BARE_TAIL = re.compile(r"(?<=[»\"”])[\s,]+([^—–()\"«»“”„]{2,60}?)[\s.]*$")
+_NAME_PREFIX_VERB = re.compile(r"\s+(?P<verb>[^\W\d_]+)$")
+# after the closing mark: a footnote (`»¹`, `"*`) or a stage remark (`(laughs)`, `(смеется)`)
+_TRAILER = re.compile(r"(?:(?<=[»\"”])[\d*†‡¹²³]{1,3}|\s*\([^\W\d_A-ZА-ЯЁІЎ][^()]{0,29}\))$")
+_FOOTNOTE_MARKS = frozenset("0123456789*†‡¹²³")
+_TAIL_WINDOW = 200
+_COMBINING = re.compile("[\u0300-\u036f]")  # stress marks: Ціхано́ўская
+# several people in one attribution: `S. Tsikhanouskaya, P. Latushka`, `С. Т. и П. Л.`
+_JOINERS = re.compile(r"\s*,\s*|\s+(?:и|і|and|&)\s+")
+_ROLE_DASH = re.compile(r"\s+[—–-]\s+")  # `(Pavel Latushka – head of NAM)`
+_CLAUSE_END = re.compile(r"[,;]|(?<=[^\W\d_]{3})\.(?=\s|$)")
+SPEECH_VERBS = frozenset(
+    """said says added adds noted notes stressed explained emphasised emphasized stated told
+    сказал сказала отметил отметила заявил заявила подчеркнул подчеркнула добавил добавила
+    пояснил пояснила сказаў адзначыў адзначыла заявіў заявіла падкрэсліў падкрэсліла дадаў
+    дадала растлумачыў растлумачыла""".split()
+)
 _NAME_TOKEN = re.compile(r"^(?:[^\W\d_]\.)+$|^[^\W\d_][^\W\d_'’.\-]*(?:[-'’][^\W\d_]+)*\.?$")
 _NAME_PREFIX = re.compile(r"^(?P<name>[^\W\d_][^:«\"“„\n]{1,60}?)\s*:\s*(?P<rest>\S.*)$", re.S)
 
@@ -42,22 +58,36 @@ def opens_quote(text: str) -> bool:
 
 def split_attribution(text: str) -> tuple[str, str | None]:
     """`"…". (V. Kavaleuski)` or `«…», — В. Ковалевский` into the quote and the name."""
+    # The tails are short: searching only the end keeps long answers from being scanned
+    # position by position for a match anchored at `$`.
+    window = max(0, len(text) - _TAIL_WINDOW)
     for pattern in (_PAREN_TAIL, _DASH_TAIL, _BARE_TAIL):
-        match = pattern.search(text)
+        match = pattern.search(text, window)
         if not match:
             continue
-        before = text[: match.start()].rstrip(_TRAILING)
+        before = _trim(text[: match.start()])
         name = name_from(match.group(1))
         if name and before and before[-1] in CLOSERS:
             return before, name
     return text, None
 
 
+def _trim(text: str) -> str:
+    """Without the punctuation, footnote markers and stage remarks after a closing mark."""
+    text = text.rstrip(_TRAILING)
+    while text and (text[-1] == ")" or text[-1] in _FOOTNOTE_MARKS):
+        match = _TRAILER.search(text, max(0, len(text) - _TAIL_WINDOW))
+        if match is None:
+            break
+        text = text[: match.start()].rstrip(_TRAILING)
+    return text
+
+
 def shape_of(text: str) -> QuoteShape:
     """The shape of a paragraph that opens with a quote: closed here (with or without a name
     after it) or still open, its remaining paragraphs to follow."""
     quoted, name = split_attribution(text)
-    trimmed = quoted.rstrip(_TRAILING)
+    trimmed = _trim(quoted)
     if len(trimmed) > 1 and trimmed[-1] in CLOSERS:
         return QuoteShape(trimmed[1:-1].strip(), True, name)
     return QuoteShape(text[1:].strip(), False, None)
@@ -66,15 +96,38 @@ def shape_of(text: str) -> QuoteShape:
 def ends_quote(text: str) -> QuoteShape | None:
     """A continuation paragraph that closes an open quote, or None if it does not."""
     quoted, name = split_attribution(text)
-    trimmed = quoted.rstrip(_TRAILING)
+    trimmed = _trim(quoted)
     if trimmed and trimmed[-1] in CLOSERS:
         return QuoteShape(trimmed[:-1].strip(), True, name)
     return None
 
 
-def closes_early(text: str) -> bool:
-    """The opening quote is closed before the paragraph ends and prose follows it
-    (`"Trade" is a word …`): a quoted phrase in narration, not the start of an answer."""
+def split_said(text: str) -> tuple[str, str] | None:
+    """A quote that closes mid-paragraph and is followed by who said it, in a clause of its
+    own: `"…," Pavel Latushka said.`, `"…," said Pavel Latushka, adding that …`,
+    `«…», — сказал В. Ковалевский. Он добавил …`. Prose after that clause is narration."""
+    close = _closing_index(text)
+    if close is None:
+        return None
+    clause = _CLAUSE_END.split(text[close + 1 :].lstrip(" ,.:;"), maxsplit=1)[0].strip()
+    dash = clause[:1] in "—–-"
+    words = strip_dash(clause).split()
+    if not words:
+        return None
+    if words[0].lower() in SPEECH_VERBS:
+        name = name_from(" ".join(words[1:]))
+    elif words[-1].lower() in SPEECH_VERBS:
+        name = name_from(" ".join(words[:-1]), allow_lowercase_lead=False)
+    elif dash:
+        name = name_from(" ".join(words), allow_lowercase_lead=False)
+    else:
+        return None
+    body = text[1:close].strip().rstrip(",").strip()
+    return (body, name) if name and body else None
+
+
+def _closing_index(text: str) -> int | None:
+    """Where the paragraph's opening quotation mark is closed, by nesting depth."""
     depth = 0
     for i, char in enumerate(text):
         if char not in OPENERS and char not in CLOSERS:
@@ -84,9 +137,18 @@ def closes_early(text: str) -> bool:
         else:
             depth -= 1
             if depth == 0:
-                rest = text[i + 1 :].strip(_TRAILING)
-                return len(rest) > 0 and not rest.startswith("(")
-    return False
+                return i
+    return None
+
+
+def closes_early(text: str) -> bool:
+    """The opening quote is closed before the paragraph ends and prose follows it
+    (`"Trade" is a word …`): a quoted phrase in narration, not the start of an answer."""
+    close = _closing_index(text)
+    if close is None:
+        return False
+    rest = text[close + 1 :].strip(_TRAILING)
+    return len(rest) > 0 and not rest.startswith("(")
 
 
 def _is_opener(text: str, i: int) -> bool:
@@ -107,20 +169,48 @@ def name_prefix(text: str) -> tuple[str, str] | None:
     match = _NAME_PREFIX.match(text)
     if not match:
         return None
-    name = name_from(match.group("name"), allow_lowercase_lead=False)
+    name = match.group("name")
+    verb = _NAME_PREFIX_VERB.search(name)  # `Pavel Latushka said: "…"`
+    if verb and verb.group("verb").lower() in SPEECH_VERBS:
+        name = name[: verb.start()]
+    name = name_from(name, allow_lowercase_lead=False)
     return (name, match.group("rest").strip()) if name else None
 
 
 def name_from(candidate: str, *, allow_lowercase_lead: bool = True) -> str | None:
     """The name in an attribution, or None if there is none.
 
-    A role after a comma goes (`V. Kavaleuski, Minister of …`). With `allow_lowercase_lead`,
-    so does whatever precedes the capitalised words at the end (`said V. Kavaleuski`,
-    `заявил представитель Кабинета по иностранным делам Валерий Ковалевский`); a capitalised
-    role may remain (`глава МИД В. Ковалевский`), which the resolver narrows down later."""
-    candidate = candidate.split(",")[0].strip().strip(".:;").strip()
+    A role after a comma or a spaced dash goes (`V. Kavaleuski, Minister of …`); several
+    people stay together (`S. Tsikhanouskaya, P. Latushka`) for the caller to split. With
+    `allow_lowercase_lead`, whatever precedes the capitalised words goes too (`said V.
+    Kavaleuski`, `заявил представитель Кабинета по иностранным делам Валерий Ковалевский`); a
+    capitalised role may remain (`глава МИД В. Ковалевский`), which the resolver narrows."""
+    candidate = _ROLE_DASH.split(candidate.strip(), maxsplit=1)[0].strip().strip(".:;").strip()
     if len(candidate) > 90:
         return None
+    bounds = [0]
+    for joiner in _JOINERS.finditer(candidate):
+        bounds += [joiner.start(), joiner.end()]
+    bounds.append(len(candidate))
+    pieces = [candidate[bounds[i] : bounds[i + 1]] for i in range(0, len(bounds), 2)]
+    first = _one_name(pieces[0], allow_lowercase_lead)
+    if first is None:
+        return None
+    last = 0
+    while last + 1 < len(pieces) and _one_name(pieces[last + 1], False) == pieces[last + 1]:
+        last += 1
+    if last == 0:
+        return first
+    return candidate[bounds[1] - len(first) : bounds[2 * last + 1]]
+
+
+def split_names(attribution: str) -> list[str]:
+    """The people an attribution names, when it names several."""
+    return [p for p in _JOINERS.split(attribution) if p]
+
+
+def _one_name(candidate: str, allow_lowercase_lead: bool) -> str | None:
+    candidate = candidate.strip().strip(".:;").strip()
     tokens = candidate.replace(".", ". ").split()
     if allow_lowercase_lead:
         start = len(tokens)
@@ -138,6 +228,7 @@ def name_from(candidate: str, *, allow_lowercase_lead: bool = True) -> str | Non
 
 
 def _is_name_token(token: str) -> bool:
+    token = _COMBINING.sub("", token)
     return token[:1].isupper() and bool(_NAME_TOKEN.match(token))
 
 
@@ -156,7 +247,9 @@ def looks_like_attribution(text: str) -> str | None:
     text = strip_dash(text.strip())
     if text.startswith("(") and text.rstrip(".; ").endswith(")"):
         return name_from(text.rstrip(".; ")[1:-1])
+    if text.endswith(":"):
+        return None  # `Political Prisoners:` heads what follows; it names no one
     name = text.split(",")[0]  # a role may follow: `— Pavel Latushka, Deputy Head of …`
     if len(name) > 60:
         return None
-    return name_from(name, allow_lowercase_lead=False)
+    return name_from(text if len(text) <= 90 else name, allow_lowercase_lead=False)

@@ -30,6 +30,17 @@ def looks_like_wix(tree: LexborHTMLParser, url: str) -> bool:
     return tree.css_first('article[data-hook="post"]') is not None
 
 
+_MEDIA_HOOKS = ("image", "gallery", "video", "caption", "embed", "divider", "file", "giphy")
+
+
+def _is_media(node: LexborNode) -> bool:
+    """Wix's viewers for images (with their captions), galleries, videos and embeds."""
+    if node.tag not in ("div", "figure", "span"):
+        return False
+    hook = (node.attributes.get("data-hook") or "").lower()
+    return bool(hook) and any(word in hook for word in _MEDIA_HOOKS)
+
+
 def _is_empty_line(node: LexborNode) -> bool:
     # The rich-content viewer follows each block with a marker naming its type; an empty
     # line is its own `div`, not a `p` (shared/site/README.md).
@@ -63,7 +74,7 @@ def extract(tree: LexborHTMLParser, url: str) -> RawPage | None:
         language=_language(tree, head.canonical or url, head.alternates, head.language),
         canonical=head.canonical,
         categories=categories or head.sections,
-        blocks=extract_blocks(content, _is_empty_line),
+        blocks=extract_blocks(content, _is_empty_line, _is_media),
         alternates=head.alternates,
     )
 
