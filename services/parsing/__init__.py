@@ -37,7 +37,7 @@ def parse_post(html: bytes, url: str) -> Post:
         tree = LexborHTMLParser(bytes(html))
     except Exception as exc:  # selectolax raises bare errors on bytes it cannot decode
         raise ParseError(url, f"not readable as HTML ({exc})") from exc
-    cms, raw = _extract(tree, url)
+    cms, raw = _extract(tree, url, bytes(html))
     if raw is None:
         raise ParseError(url, f"no {cms} article content found: not a post page")
     if not raw.title:
@@ -51,9 +51,9 @@ def _check_url(url: str) -> None:
         raise ParseError(str(url), "the URL must be an absolute http(s) URL")
 
 
-def _extract(tree: LexborHTMLParser, url: str) -> tuple[Cms, RawPage | None]:
+def _extract(tree: LexborHTMLParser, url: str, html: bytes) -> tuple[Cms, RawPage | None]:
     if wix.looks_like_wix(tree, url):
-        return "wix", wix.extract(tree, url)
+        return "wix", wix.extract(tree, url, html)
     if tilda.looks_like_tilda(tree, url):
         return "tilda", tilda.extract(tree, url)
     raise ParseError(url, "neither a Wix nor a Tilda page")
@@ -79,7 +79,7 @@ def _build(raw: RawPage, cms: Cms, url: str) -> Post:
     )
     return Post(
         url=canonical,
-        id=post_id(canonical, cms),
+        id=post_id(canonical, cms, raw.native_id),
         cms=cms,
         title=raw.title or "",
         published=raw.published,
@@ -103,12 +103,15 @@ def _same_site(candidate: str | None, url: str) -> str | None:
     return None
 
 
-def post_id(url: str, cms: Cms) -> str:
+def post_id(url: str, cms: Cms, native_id: str | None = None) -> str:
     """A stable id from what never changes about a post.
 
-    Tilda puts the post's own id in its URL (`/tpost/<id>-<slug>`). Wix's is the path; the
-    host is left out so that the same post served from a mirror, or over http, keeps its id.
+    Wix shows its own post id in the page's state; Tilda puts its own in the URL
+    (`/tpost/<id>-<slug>`). Failing those, the path, without the host, so that the same post
+    served from a mirror, or over http, keeps its id.
     """
+    if native_id:
+        return f"{cms}-{native_id}"
     path = unquote(urlsplit(url).path).rstrip("/").lower()
     if cms == "tilda":
         match = _TILDA_ID.search(path)

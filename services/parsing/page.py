@@ -18,3 +18,4 @@ class RawPage:
     categories: list[str]
     blocks: list[Block]
     alternates: dict[str, str] = field(default_factory=dict)
+    native_id: str | None = None  # the site builder's own id of the post, when it shows one

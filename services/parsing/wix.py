@@ -6,6 +6,7 @@ reuse the same hooks (`post-title`, `post-description`, `content-viewer`) outsid
 
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import urlsplit
 
@@ -21,6 +22,9 @@ _CONTENT = (
     'article [data-hook="post-content"]',
 )
 _PATH_LANGUAGE = re.compile(r"^/(en|be|ru)/")
+_POST_ID = re.compile(
+    rb'"post"\s*:\s*\{\s*"id"\s*:\s*"([0-9a-f]{24})"\s*,\s*"title"\s*:\s*"((?:[^"\\]|\\.){1,1000})"'
+)
 
 
 def looks_like_wix(tree: LexborHTMLParser, url: str) -> bool:
@@ -49,7 +53,23 @@ def _is_empty_line(node: LexborNode) -> bool:
     return node.tag == "div" and node.attributes.get("type") == "empty-line"
 
 
-def extract(tree: LexborHTMLParser, url: str) -> RawPage | None:
+def native_post_id(html: bytes, title: str) -> str | None:
+    """Wix's own id of the post, from the page's state blob (also the guid of the site's own
+    RSS feed). It survives a renamed slug, which a URL-derived id would not; it is taken
+    only when the blob's title is the page's, so a related post's id is never picked up."""
+    match = _POST_ID.search(html)
+    if match is None:
+        return None
+    try:
+        blob_title = json.loads(b'"' + match.group(2) + b'"')
+    except ValueError:
+        return None
+    if " ".join(str(blob_title).split()) != " ".join(title.split()):
+        return None
+    return match.group(1).decode("ascii")
+
+
+def extract(tree: LexborHTMLParser, url: str, html: bytes = b"") -> RawPage | None:
     content = next((n for sel in _CONTENT if (n := tree.css_first(sel)) is not None), None)
     if content is None:
         return None
@@ -68,6 +88,7 @@ def extract(tree: LexborHTMLParser, url: str) -> RawPage | None:
         if (text := node_text(node))
     ]
     return RawPage(
+        native_id=native_post_id(html, title) if html and title else None,
         title=title,
         published=published,
         modified=head.modified,

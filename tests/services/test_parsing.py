@@ -107,3 +107,24 @@ def test_comments_and_recent_posts_are_not_content() -> None:
     assert not any("Thank you for the answers" in t for t in texts)
     speakers = [a.speaker.as_written for s in post.sections for a in s.answers if a.speaker]
     assert "A reader" not in speakers
+
+
+def test_wix_posts_keep_wix_own_id_which_the_site_feed_uses_as_guid() -> None:
+    feed = (SITE / "www.belarus-nau.org/blog-feed.xml").read_text(encoding="utf-8")
+    url = "https://www.belarus-nau.org/en/post/pavel-latushka-on-sanctions-and-the-border-crossings"
+    post = parse_post(page_path(url).read_bytes(), url)
+    assert post.id == "wix-a67bfb38fe25a44bfff68362"
+    assert '<guid isPermaLink="false">a67bfb38fe25a44bfff68362</guid>' in feed
+
+
+def test_a_state_blob_for_another_post_is_not_taken_for_this_one() -> None:
+    url = "https://www.belarus-nau.org/en/post/pavel-latushka-on-sanctions-and-the-border-crossings"
+    html = (
+        page_path(url)
+        .read_bytes()
+        .replace(
+            b'"title": "Pavel Latushka on sanctions', b'"title": "Another post on sanctions', 1
+        )
+    )
+    post = parse_post(html, url)
+    assert post.id.startswith("wix-") and post.id != "wix-a67bfb38fe25a44bfff68362"
