@@ -1,8 +1,10 @@
 """HTTP for the crawler, and the only module that imports httpx.
 
-Every request is bounded and polite: allowed hosts only, robots.txt (RFC 9309), one request at
-a time per host with `crawl_delay` between them, retries with backoff honouring Retry-After,
-a body limit counted after decompression, and conditional requests (RFC 9110 section 13).
+Every request is bounded and polite: source origins only (scheme, host and port, on every
+redirect hop too), robots.txt (RFC 9309), one request at a time per host with `crawl_delay`
+between them, retries with backoff honouring Retry-After (which holds off the whole host, not
+only the URL that was told), a body limit counted after decompression, and conditional
+requests (RFC 9110 section 13).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import structlog
 from protego import Protego
 
 from services.errors import FetchError, PermanentFetchError, TransientFetchError
-from services.settings import Settings
+from services.settings import Settings, format_origin, origin_key
 
 log = structlog.get_logger(__name__)
 
@@ -33,6 +35,11 @@ MAX_REDIRECTS = 5
 ROBOTS_MAX_BYTES = 500 * 1024
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+# The longest a host is left alone on its own say (Retry-After): a hostile or broken header
+# must not stop the crawl of a host for days.
+MAX_HOLD_OFF = 600.0
+# RFC 9110 sections 15.5.30 and 15.6.4: the server as a whole is overloaded or rate-limiting.
+_HOST_BUSY_STATUSES = frozenset({429, 503})
 
 
 @dataclass(frozen=True)
@@ -100,33 +107,52 @@ class HostGate(Protocol):
 
     def turn(self, host: str) -> AbstractContextManager[None]: ...
 
+    def hold_off(self, host: str, seconds: float) -> None:
+        """No turn on `host` starts for `seconds` from now (capped); never shortens a wait."""
+        ...
+
 
 @dataclass
 class _HostSlot:
     lock: threading.Lock = field(default_factory=threading.Lock)
     last_end: float = float("-inf")
+    not_before: float = float("-inf")  # set by hold_off
 
 
 class LocalHostGate:
     """One request at a time per host in this process, `delay` after the previous one ended."""
 
-    def __init__(self, delay: float) -> None:
+    def __init__(self, delay: float, *, max_hold_off: float = MAX_HOLD_OFF) -> None:
         self._delay = delay
+        self._max_hold_off = max_hold_off
         self._slots: dict[str, _HostSlot] = {}
         self._guard = threading.Lock()
 
     @contextmanager
     def turn(self, host: str) -> Iterator[None]:
-        with self._guard:
-            slot = self._slots.setdefault(host, _HostSlot())
+        slot = self._slot(host)
         with slot.lock:
-            wait = slot.last_end + self._delay - time.monotonic()
-            if wait > 0:
+            # Re-checked after each sleep: a hold-off may have come in meanwhile.
+            while (wait := self._next_time(slot) - time.monotonic()) > 0:
                 time.sleep(wait)
             try:
                 yield
             finally:
                 slot.last_end = time.monotonic()
+
+    def hold_off(self, host: str, seconds: float) -> None:
+        until = time.monotonic() + min(max(seconds, 0.0), self._max_hold_off)
+        slot = self._slot(host)
+        with self._guard:
+            slot.not_before = max(slot.not_before, until)
+
+    def _slot(self, host: str) -> _HostSlot:
+        with self._guard:
+            return self._slots.setdefault(host, _HostSlot())
+
+    def _next_time(self, slot: _HostSlot) -> float:
+        with self._guard:
+            return max(slot.last_end + self._delay, slot.not_before)
 
 
 class Fetcher:
@@ -152,8 +178,8 @@ class Fetcher:
         gate: HostGate | None = None,
     ) -> None:
         self._settings = settings
-        self._allowed = settings.allowed_hosts
-        self._to_wire = {k.lower(): v.rstrip("/") for k, v in settings.origin_map.items()}
+        self._allowed = settings.allowed_origins
+        self._to_wire = {_origin(k): _origin(v) for k, v in settings.origin_map.items()}
         self._to_real = {v: k for k, v in self._to_wire.items()}
         self._agent_token = _product_token(settings.user_agent)
         self._backoff = (backoff_initial, backoff_max, backoff_jitter)
@@ -194,7 +220,7 @@ class Fetcher:
         may help, PermanentFetchError otherwise; a 304 is a Page with `not_modified`."""
         try:
             final_url, reply = self._follow(
-                _normalize(url), validators, limit=self._settings.max_body_bytes, robots=True
+                url, validators, limit=self._settings.max_body_bytes, robots=True
             )
         except FetchError as exc:
             log.info("fetch failed", url=url, status=exc.status, error=exc.reason)
@@ -205,7 +231,7 @@ class Fetcher:
 
     def sitemaps(self, origin: str) -> tuple[str, ...]:
         """The Sitemap: lines of an origin's robots.txt (fetched once and cached)."""
-        return self._robots_for(_normalize(origin)).sitemaps
+        return self._robots_for(_source_url(origin, self._allowed)).sitemaps
 
     # -- redirects, robots, allowed hosts ------------------------------------------------------
     def _follow(
@@ -217,9 +243,8 @@ class Fetcher:
         robots: bool,
         truncate: bool = False,
     ) -> tuple[str, _Reply]:
-        current = url
+        current = _source_url(url, self._allowed)
         for _ in range(MAX_REDIRECTS + 1):
-            self._require_allowed(current)
             if robots and not self._robots_for(current).allows(current, self._agent_token):
                 raise PermanentFetchError(current, "disallowed by robots.txt")
             reply = self._exchange_retrying(current, validators, limit, truncate)
@@ -228,25 +253,24 @@ class Fetcher:
             current = self._redirect_target(current, reply)
         raise PermanentFetchError(url, f"more than {MAX_REDIRECTS} redirects")
 
-    def _require_allowed(self, url: str) -> None:
-        host = urlsplit(url).hostname
-        if host not in self._allowed:
-            raise PermanentFetchError(url, f"host {host} is not an allowed source host")
-
     def _redirect_target(self, url: str, reply: _Reply) -> str:
+        """Each hop is checked like the first request: a redirect to another port or scheme of
+        a source host (http://host:22/, a downgrade to http) is refused, which also keeps it
+        from slipping past the origin map to the real network."""
         location = reply.headers.get("Location")
         if not location:
             raise PermanentFetchError(url, f"HTTP {reply.status} without a Location")
         # A relative Location resolves against the address we really asked, which may be the
         # mapped one; translating back gives the real origin either way.
-        target = self._real(urljoin(self._wire(url), location.strip()))
         try:
-            target = _normalize(target)
-        except PermanentFetchError:
+            target = _normalize(self._real(urljoin(self._wire(url), location.strip())))
+        except (PermanentFetchError, ValueError):
             raise PermanentFetchError(url, f"redirect to an invalid URL {location!r}") from None
-        if urlsplit(target).hostname not in self._allowed:
-            raise PermanentFetchError(url, f"redirect to {target} leaves the allowed hosts")
-        return target
+        try:
+            return _source_url(target, self._allowed)
+        except PermanentFetchError as exc:
+            reason = f"redirect to {target} leaves the source origins ({exc.reason})"
+            raise PermanentFetchError(url, reason) from None
 
     def _robots_for(self, url: str) -> _Robots:
         origin = _origin(url)
@@ -283,14 +307,10 @@ class Fetcher:
         """Where a real-origin URL is sent. The Host header follows the mapped address, so
         any plain local server can stand in for the site; redirects come back through
         `_real`, whether they name the mapped address or the real origin."""
-        origin = _origin(url)
-        mapped = self._to_wire.get(origin)
-        return mapped + url[len(origin) :] if mapped else url
+        return _moved(url, self._to_wire)
 
     def _real(self, url: str) -> str:
-        origin = _origin(url)
-        real = self._to_real.get(origin)
-        return real + url[len(origin) :] if real else url
+        return _moved(url, self._to_real)
 
     # -- one exchange, retried -----------------------------------------------------------------
     def _exchange_retrying(
@@ -309,7 +329,7 @@ class Fetcher:
         try:
             for attempt in retrying:
                 with attempt:
-                    return self._exchange(url, validators, limit, truncate)
+                    return self._exchange(url, validators, limit, truncate, attempt.next_wait)
         except TransientFetchError as exc:
             log.warning("giving up", url=url, status=exc.status, attempts=attempts)
             raise TransientFetchError(
@@ -329,22 +349,46 @@ class Fetcher:
         return min(exc.retry_after, self._retry_after_cap)
 
     def _exchange(
+        self, url: str, validators: Validators | None, limit: int, truncate: bool, backoff: float
+    ) -> _Reply:
+        host = urlsplit(url).hostname or ""
+        with self._gate.turn(host):
+            try:
+                return self._request(url, validators, limit, truncate)
+            except TransientFetchError as exc:
+                # Still within the turn, so no other request to the host slips in first.
+                self._hold_off(host, exc, backoff)
+                raise
+
+    def _hold_off(self, host: str, exc: TransientFetchError, backoff: float) -> None:
+        """429 and 503 speak for the whole host (RFC 9110 section 10.2.3: Retry-After is how
+        long the service expects to be unavailable), so every request to it waits, not only
+        the retry of this URL: Retry-After when given, else the backoff before that retry. A
+        500 or a timeout may be one broken page, and holds nothing."""
+        if exc.status not in _HOST_BUSY_STATUSES:
+            return
+        seconds = backoff if exc.retry_after is None else exc.retry_after
+        seconds = min(seconds, self._retry_after_cap)
+        if seconds > 0:
+            log.info("holding off host", host=host, seconds=seconds, status=exc.status)
+            self._gate.hold_off(host, seconds)
+
+    def _request(
         self, url: str, validators: Validators | None, limit: int, truncate: bool
     ) -> _Reply:
         headers = validators.headers() if validators else {}
-        with self._gate.turn(urlsplit(url).hostname or ""):
-            try:
-                with self._client.stream("GET", self._wire(url), headers=headers) as response:
-                    return self._reply(url, response, limit, truncate)
-            except httpx.TimeoutException as exc:
-                raise TransientFetchError(url, f"timed out ({type(exc).__name__})") from exc
-            except httpx.TransportError as exc:
-                reason = f"connection failed ({type(exc).__name__}: {exc})"
-                raise TransientFetchError(url, reason) from exc
-            except httpx.DecodingError as exc:
-                raise PermanentFetchError(url, f"undecodable body ({exc})") from exc
-            except httpx.InvalidURL as exc:
-                raise PermanentFetchError(url, f"invalid URL ({exc})") from exc
+        try:
+            with self._client.stream("GET", self._wire(url), headers=headers) as response:
+                return self._reply(url, response, limit, truncate)
+        except httpx.TimeoutException as exc:
+            raise TransientFetchError(url, f"timed out ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:
+            reason = f"connection failed ({type(exc).__name__}: {exc})"
+            raise TransientFetchError(url, reason) from exc
+        except httpx.DecodingError as exc:
+            raise PermanentFetchError(url, f"undecodable body ({exc})") from exc
+        except httpx.InvalidURL as exc:
+            raise PermanentFetchError(url, f"invalid URL ({exc})") from exc
 
     def _reply(self, url: str, response: httpx.Response, limit: int, truncate: bool) -> _Reply:
         status = response.status_code
@@ -405,27 +449,66 @@ def _page(url: str, final_url: str, reply: _Reply, validators: Validators | None
     )
 
 
+def normalize_source_url(url: str, settings: Settings) -> str:
+    """`url` as the crawler names it (lower-case scheme and host, no default port, no
+    fragment), if it is an http(s) URL on one of `settings.source_urls`: same scheme, host
+    and port, no user name or password. Otherwise PermanentFetchError, whose `reason` says
+    why in words fit for an API client. Pure: no network."""
+    return _source_url(url, settings.allowed_origins)
+
+
+def _source_url(url: str, allowed: frozenset[tuple[str, str, int]]) -> str:
+    normalized = _normalize(url)
+    key = origin_key(normalized)
+    if key not in allowed:
+        host = key[1]
+        if host not in {h for _, h, _ in allowed}:
+            raise PermanentFetchError(url, f"host {host} is not an allowed source host")
+        sources = " ".join(sorted(format_origin(*k) for k in allowed))
+        origin = format_origin(*key)
+        raise PermanentFetchError(url, f"{origin} is not a source origin (those are {sources})")
+    return normalized
+
+
 def _normalize(url: str) -> str:
     """Lower-case scheme and host, drop default ports and fragments; reject anything that is
-    not an absolute http(s) URL with a host."""
+    not an absolute http(s) URL with a host, a valid port and no credentials. The URL is
+    rebuilt from the parsed parts, so what is checked is what is sent."""
     try:
         parts = urlsplit(url.strip())
-        port = parts.port
+        scheme, host, port = origin_key(url)
     except ValueError as exc:
         raise PermanentFetchError(url, f"invalid URL ({exc})") from None
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname:
-        raise PermanentFetchError(url, "invalid URL: not an absolute http(s) URL")
     if parts.username is not None or parts.password is not None:
         raise PermanentFetchError(url, "invalid URL: credentials are not allowed")
-    default = 443 if scheme == "https" else 80
-    netloc = parts.hostname if port in (None, default) else f"{parts.hostname}:{port}"
-    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+    if port == 0:
+        raise PermanentFetchError(url, "invalid URL: port 0")
+    origin = format_origin(scheme, host, port)
+    return urlunsplit(urlsplit(origin)._replace(path=parts.path or "/", query=parts.query))
 
 
 def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
+    """scheme://host[:port] as `_normalize` writes it; origin-map keys are written the same
+    way, so a lookup never misses on case or a spelled-out default port."""
+    try:
+        return format_origin(*origin_key(url))
+    except ValueError:
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _moved(url: str, table: dict[str, str]) -> str:
+    """`url` with its origin swapped for the one `table` maps it to, if any. A URL with
+    credentials or a bad port is left as it is, for `_normalize` to refuse."""
+    try:
+        parts = urlsplit(url)
+        target = table.get(format_origin(*origin_key(url)))
+    except ValueError:
+        return url
+    if target is None or parts.username is not None or parts.password is not None:
+        return url
+    moved = urlsplit(target)
+    return urlunsplit(parts._replace(scheme=moved.scheme, netloc=moved.netloc))
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -456,4 +539,12 @@ def _size(limit: int) -> str:
     return f"{limit} bytes"
 
 
-__all__ = ["Fetcher", "Page", "Validators"]
+__all__ = [
+    "MAX_HOLD_OFF",
+    "Fetcher",
+    "HostGate",
+    "LocalHostGate",
+    "Page",
+    "Validators",
+    "normalize_source_url",
+]

@@ -11,12 +11,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Self, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 from services.errors import ConfigError
 
 DEFAULT_SOURCE_URLS = ("https://www.belarus-nau.org", "https://belarus-nau.org")
 DEFAULT_USER_AGENT = "nam-feeds/0.1 (feeds of NAM-media posts; polite crawler)"
+DEFAULT_PORTS = {"http": 80, "https": 443}
+REDIS_DATABASES = 16  # Redis's default `databases`: numbers 0..15
 
 T = TypeVar("T")
 
@@ -36,11 +38,26 @@ class Settings:
     fetch_timeout: float = 10.0
     max_body_bytes: int = 5 * 1024 * 1024
     max_retries: int = 4
+    # A page whose sitemap lastmod is unchanged is still revalidated (a conditional request)
+    # once its last fetch is this many seconds old; 0 revalidates on every crawl.
+    revalidate_after: int = 86400
 
     @property
     def allowed_hosts(self) -> frozenset[str]:
-        """Hosts the crawler may fetch from: those of the source origins."""
+        """Hosts of the source origins. Fetching checks the finer `allowed_origins`."""
         return frozenset(urlsplit(u).hostname or "" for u in self.source_urls)
+
+    @property
+    def allowed_origins(self) -> frozenset[tuple[str, str, int]]:
+        """(scheme, host, port) of each source origin, default ports filled in: a URL on an
+        allowed host but another scheme or port (http://host:22) is not a source URL."""
+        found = set()
+        for url in self.source_urls:
+            try:
+                found.add(origin_key(url))
+            except ValueError:
+                continue  # from_env rejects these; a hand-built Settings just allows less
+        return frozenset(found)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
@@ -53,7 +70,7 @@ class Settings:
                 return default
             return parse(name, raw.strip())
 
-        return cls(
+        settings = cls(
             redis_url=get("NAMFEEDS_REDIS_URL", _redis_url, None),
             source_urls=get("NAMFEEDS_SOURCE_URLS", _origins, defaults.source_urls),
             origin_map=get("NAMFEEDS_ORIGIN_MAP", _origin_map, {}),
@@ -62,30 +79,107 @@ class Settings:
             crawl_interval=get("NAMFEEDS_CRAWL_INTERVAL", _int_between(10, 7 * 86400), 900),
             crawl_delay=get("NAMFEEDS_CRAWL_DELAY", _float_between(0.0, 60.0), 1.0),
             feed_size=get("NAMFEEDS_FEED_SIZE", _int_between(1, 1000), 50),
-            data_dir=get("NAMFEEDS_DATA_DIR", lambda _n, v: Path(v), defaults.data_dir),
+            data_dir=get("NAMFEEDS_DATA_DIR", _data_dir, defaults.data_dir),
             user_agent=get("NAMFEEDS_USER_AGENT", _user_agent, defaults.user_agent),
             fetch_timeout=get("NAMFEEDS_FETCH_TIMEOUT", _float_between(0.1, 300.0), 10.0),
             max_body_bytes=get(
                 "NAMFEEDS_MAX_BODY_BYTES", _int_between(1024, 1 << 30), defaults.max_body_bytes
             ),
             max_retries=get("NAMFEEDS_MAX_RETRIES", _int_between(0, 20), 4),
+            revalidate_after=get(
+                "NAMFEEDS_REVALIDATE_AFTER", _int_between(0, 30 * 86400), defaults.revalidate_after
+            ),
         )
+        _check_origin_map(settings)
+        return settings
+
+
+def origin_key(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of an http(s) URL, lower-cased, default port filled in. Raises
+    ValueError for anything else, including an out-of-range port."""
+    parts = urlsplit(url.strip())
+    scheme, host, port = parts.scheme.lower(), parts.hostname, parts.port  # .port may raise
+    if scheme not in DEFAULT_PORTS or not host:
+        raise ValueError(f"{url!r} is not an absolute http(s) URL")
+    return scheme, host, DEFAULT_PORTS[scheme] if port is None else port
+
+
+def _check_origin_map(settings: Settings) -> None:
+    """A mapped origin that is not a source origin is never fetched: a typo, so say so."""
+    sources = set(settings.source_urls)
+    for origin in settings.origin_map:
+        if origin not in sources:
+            raise ConfigError(
+                "NAMFEEDS_ORIGIN_MAP",
+                f"{origin} is not one of NAMFEEDS_SOURCE_URLS ({' '.join(settings.source_urls)})",
+            )
 
 
 def _redis_url(name: str, value: str) -> str:
-    scheme = urlsplit(value).scheme
-    if scheme not in ("redis", "rediss", "unix"):
-        raise ConfigError(name, f"{value!r} is not a redis://, rediss:// or unix:// URL")
+    """redis://[:password@]host[:port][/db], rediss://…, unix:///path[?db=N]. Messages never
+    echo the whole URL: it may hold a password."""
+    parts = _split(name, value, "the URL")
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError(name, "not a redis://, rediss:// or unix:// URL")
+    query = dict(parse_qsl(parts.query))
+    if parts.scheme == "unix":
+        if not parts.path:
+            raise ConfigError(name, "a unix:// URL needs the socket's path")
+    else:
+        _redis_db(name, parts.path.strip("/"))
+    _redis_db(name, query.get("db", ""))
     return value
 
 
-def _origin(name: str, value: str) -> str:
+def _redis_db(name: str, db: str) -> None:
+    if db == "":
+        return
+    if not (db.isascii() and db.isdigit()) or int(db) >= REDIS_DATABASES:
+        raise ConfigError(name, f"database {db!r} is not a number from 0 to {REDIS_DATABASES - 1}")
+
+
+def _split(name: str, value: str, what: str) -> SplitResult:
+    """urlsplit, with the port checked (it is parsed lazily and raises ValueError)."""
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError(name, f"{what} {_shown(value)} is invalid ({exc})") from None
+    if port == 0:
+        raise ConfigError(name, f"{what} {_shown(value)} has port 0")
+    return parts
+
+
+def _shown(value: str) -> str:
+    """The value as a message may show it: without a password."""
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.password is None:
+        return repr(value)
+    return repr(value.replace(f":{parts.password}@", ":***@", 1))
+
+
+def _origin(name: str, value: str) -> str:
+    """scheme://host[:port], lower-cased, the default port left out, so that the same origin
+    written two ways is one key."""
+    parts = _split(name, value, "origin")
+    if parts.scheme.lower() not in DEFAULT_PORTS or not parts.hostname:
         raise ConfigError(name, f"{value!r} is not an http(s) origin such as https://host")
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError(name, f"origin {_shown(value)} must not carry a user name or password")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise ConfigError(name, f"{value!r} must be an origin, with no path or query")
-    return f"{parts.scheme}://{parts.netloc}".lower()
+    scheme, host, port = origin_key(value)
+    return format_origin(scheme, host, port)
+
+
+def format_origin(scheme: str, host: str, port: int) -> str:
+    """The inverse of origin_key: scheme://host with a non-default port, IPv6 in brackets."""
+    netloc = f"[{host}]" if ":" in host else host
+    return (
+        f"{scheme}://{netloc}"
+        if DEFAULT_PORTS.get(scheme) == port
+        else f"{scheme}://{netloc}:{port}"
+    )
 
 
 def _origins(name: str, value: str) -> tuple[str, ...]:
@@ -116,9 +210,26 @@ def _token(name: str, value: str) -> str:
 
 
 def _user_agent(name: str, value: str) -> str:
-    if any(ord(c) < 32 for c in value):
-        raise ConfigError(name, "control characters are not allowed")
+    # An HTTP header value; httpx encodes it as ASCII and refuses anything else.
+    if not all(" " <= c <= "~" for c in value):
+        raise ConfigError(name, "must be printable ASCII (no control characters, DEL or accents)")
     return value
+
+
+def _data_dir(name: str, value: str) -> Path:
+    """The directory need not exist yet, but it must be creatable: the nearest existing
+    path on the way to it has to be a directory."""
+    path = Path(value)
+    for existing in (path, *path.parents):
+        try:
+            if not existing.exists():
+                continue
+            if not existing.is_dir():
+                raise ConfigError(name, f"{existing} exists and is not a directory")
+        except OSError as exc:
+            raise ConfigError(name, f"{existing} cannot be checked ({exc})") from None
+        break
+    return path
 
 
 def _int_between(low: int, high: int) -> Callable[[str, str], int]:

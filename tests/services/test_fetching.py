@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from services.errors import PermanentFetchError, TransientFetchError
-from services.fetching import Fetcher, Page, Validators
+from services.fetching import Fetcher, Page, Validators, normalize_source_url
+from services.settings import Settings
 from tests.fixtures.site import SiteServer
 
 WIX = "www.belarus-nau.org"
@@ -126,6 +127,47 @@ def test_retry_after_is_capped(site: SiteServer) -> None:
     assert 0.19 <= spacing < 2
 
 
+@pytest.mark.parametrize("status", [503, 429])
+def test_retry_after_holds_off_the_whole_host(site: SiteServer, status: int) -> None:
+    # RFC 9110 section 10.2.3: Retry-After speaks for the service, so other pages of the host
+    # wait too; the other host does not.
+    busy = f"/fault/{status}?retry_after=1"
+    with fetcher(site, max_retries=0) as f:
+        f.get(site.url(WIX, "/robots.txt"))
+        f.get(site.url(TILDA, "/robots.txt"))
+        with pytest.raises(TransientFetchError):
+            f.get(site.url(WIX, busy))
+        f.get(site.url(TILDA, "/sitemap.xml"))
+        f.get(site.url(WIX, POST))
+    [told] = site.requests(path=busy)
+    [other_host] = site.requests(host=TILDA, path="/sitemap.xml")
+    [same_host] = site.requests(host=WIX, path=POST)
+    assert same_host.time - told.time >= 0.98
+    assert other_host.time - told.time < 0.5
+
+
+def test_503_without_retry_after_holds_off_the_host_for_the_backoff(site: SiteServer) -> None:
+    path = "/fault/flaky?k=hold&fails=1"
+    f = Fetcher(site.settings(max_retries=0), backoff_initial=0.4, backoff_jitter=0.0)
+    with f:
+        f.get(site.url(WIX, "/robots.txt"))
+        with pytest.raises(TransientFetchError):
+            f.get(site.url(WIX, path))
+        f.get(site.url(WIX, POST))
+    assert site.requests(path=POST)[0].time - site.requests(path=path)[0].time >= 0.38
+
+
+def test_500_holds_off_nothing_but_its_own_retry(site: SiteServer) -> None:
+    # A 500 may be one broken page: the rest of the host goes on at the crawl delay.
+    f = Fetcher(site.settings(max_retries=0), backoff_initial=1.0, backoff_jitter=0.0)
+    with f:
+        f.get(site.url(WIX, "/robots.txt"))
+        with pytest.raises(TransientFetchError):
+            f.get(site.url(WIX, "/fault/500"))
+        f.get(site.url(WIX, POST))
+    assert site.requests(path=POST)[0].time - site.requests(path="/fault/500")[0].time < 0.5
+
+
 def test_flaky_page_succeeds_after_retries(site: SiteServer) -> None:
     path = "/fault/flaky?k=succeeds"
     page = get(site, path, max_retries=2)
@@ -191,6 +233,50 @@ def test_redirect_to_the_other_source_host_is_followed(site: SiteServer) -> None
     page = get(site, f"/fault/redirect?to=https://{TILDA}/sitemap-feeds.xml")
     assert page.final_url == f"https://{TILDA}/sitemap-feeds.xml"
     assert site.requests(host=TILDA, path="/sitemap-feeds.xml")
+
+
+def test_redirect_with_a_spelled_out_default_port_is_followed(site: SiteServer) -> None:
+    page = get(site, "/fault/redirect?to=HTTPS://WWW.Belarus-Nau.org:443/sitemap.xml")
+    assert page.final_url == f"https://{WIX}/sitemap.xml"
+
+
+@pytest.mark.parametrize(
+    ("target", "why"),
+    [
+        (f"http://{WIX}:22/", "http://www.belarus-nau.org:22 is not a source origin"),
+        (f"https://{WIX}:8443/sitemap.xml", "https://www.belarus-nau.org:8443 is not a source"),
+        (f"http://{WIX}/sitemap.xml", "http://www.belarus-nau.org is not a source origin"),
+        (f"https://user:secret@{WIX}/sitemap.xml", "invalid URL"),
+        (f"https://{WIX}@example.com/sitemap.xml", "invalid URL"),
+        (f"https://{WIX}:99999/sitemap.xml", "invalid URL"),
+        ("http://127.0.0.1:1/sitemap.xml", "host 127.0.0.1 is not an allowed source host"),
+    ],
+    ids=["port-22", "other-https-port", "downgrade", "userinfo", "at-sign", "bad-port", "local"],
+)
+def test_redirect_off_the_source_origins_is_refused(
+    site: SiteServer, target: str, why: str
+) -> None:
+    # Each of these would once have been followed, and outside the origin map: to the real
+    # network, even in a test against the mirror.
+    path = f"/fault/redirect?to={target}"
+    with pytest.raises(PermanentFetchError) as caught:
+        get(site, path)
+    assert why in str(caught.value) and f"https://{WIX}{path}" in str(caught.value)
+    assert [r.path for r in site.requests(host=WIX)] == ["/robots.txt", path]
+    assert site.requests(host=TILDA) == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [f"http://{WIX}{POST}", f"https://{WIX}:8443{POST}", f"http://{WIX}:443{POST}"],
+    ids=["downgrade", "other-port", "http-on-443"],
+)
+def test_request_off_the_source_origins_is_refused_before_any_request(
+    site: SiteServer, url: str
+) -> None:
+    with fetcher(site) as f, pytest.raises(PermanentFetchError, match="is not a source origin"):
+        f.get(url)
+    assert site.requests() == []
 
 
 def test_redirect_loop_stops_after_five(site: SiteServer) -> None:
@@ -323,3 +409,45 @@ def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+# -- normalize_source_url (pure) -----------------------------------------------------------------
+SOURCES = Settings(source_urls=("https://www.belarus-nau.org", "http://mirror.test:8080"))
+
+
+@pytest.mark.parametrize(
+    ("url", "normalized"),
+    [
+        (f"https://{WIX}{POST}", f"https://{WIX}{POST}"),
+        (f" HTTPS://WWW.Belarus-NAU.org:443{POST}#top ", f"https://{WIX}{POST}"),
+        (f"https://{WIX}", f"https://{WIX}/"),
+        (f"https://{WIX}/en/blog?page=2", f"https://{WIX}/en/blog?page=2"),
+        ("http://mirror.test:8080/x", "http://mirror.test:8080/x"),
+    ],
+)
+def test_source_url_is_normalized(url: str, normalized: str) -> None:
+    assert normalize_source_url(url, SOURCES) == normalized
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("https://example.com/x", "host example.com is not an allowed source host"),
+        (f"http://{WIX}/x", "http://www.belarus-nau.org is not a source origin"),
+        (f"https://{WIX}:22/x", "https://www.belarus-nau.org:22 is not a source origin"),
+        ("http://mirror.test/x", "http://mirror.test is not a source origin"),
+        ("https://mirror.test:8080/x", "https://mirror.test:8080 is not a source origin"),
+        (f"https://user@{WIX}/x", "invalid URL: credentials are not allowed"),
+        (f"https://:pw@{WIX}/x", "invalid URL: credentials are not allowed"),
+        (f"https://{WIX}:99999/x", "invalid URL (Port out of range"),
+        (f"https://{WIX}:http/x", "invalid URL (Port could not be cast"),
+        (f"https://{WIX}:0/x", "invalid URL: port 0"),
+        ("ftp://www.belarus-nau.org/x", "invalid URL"),
+        ("/en/post/x", "invalid URL"),
+        ("https://[::1/x", "invalid URL"),
+    ],
+)
+def test_url_off_the_source_origins_is_refused(url: str, why: str) -> None:
+    with pytest.raises(PermanentFetchError) as caught:
+        normalize_source_url(url, SOURCES)
+    assert why in caught.value.reason

@@ -1,15 +1,19 @@
 """Politeness across processes: fetchers that share only a Redis still ask one host once at
-a time, with the crawl delay between requests."""
+a time, with the crawl delay between requests, and a host's Retry-After holds off all of them.
+The hold-off tests run against both gates, the in-process one and the Redis one."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
+import pytest
 import redis
 
 from services import keys
-from services.fetching import Fetcher
+from services.errors import TransientFetchError
+from services.fetching import Fetcher, HostGate, LocalHostGate
 from services.hostgate import RedisHostGate
 from tests.fixtures.site import SiteServer
 
@@ -60,3 +64,97 @@ def test_a_late_owner_does_not_release_a_lock_taken_over_by_another(redis_url: s
     finally:
         client.delete(keys.host_lock("example.org"), keys.host_next("example.org"))
         client.close()
+
+
+def test_retry_after_told_to_one_fetcher_holds_off_the_others(
+    site: SiteServer, redis_url: str
+) -> None:
+    # Two workers: the first is told 503 Retry-After: 1, the second's next request to the
+    # same host (another page) waits that second too.
+    busy = "/fault/503?retry_after=1"
+    settings = site.settings(max_retries=0)
+    first, second = redis.Redis.from_url(redis_url), redis.Redis.from_url(redis_url)
+    try:
+        told = Fetcher(settings, gate=RedisHostGate(first, 0.0, hold_seconds=30))
+        other = Fetcher(settings, gate=RedisHostGate(second, 0.0, hold_seconds=30))
+        with told, other:
+            other.get(site.url(HOST, "/robots.txt"))
+            with pytest.raises(TransientFetchError):
+                told.get(site.url(HOST, busy))
+            other.get(site.url(HOST, PAGE))
+    finally:
+        first.close()
+        second.close()
+    [busy_at] = [r.time for r in site.requests(path=busy)]
+    [page_at] = [r.time for r in site.requests(path=PAGE)]
+    assert page_at - busy_at >= 0.98
+
+
+def test_the_lock_outlasts_a_wait_longer_than_its_hold(redis_client: redis.Redis) -> None:
+    # Hold 0.2 s, crawl delay 0.6 s: the second turn sleeps past the hold, and must still own
+    # the host, with a full hold left, when its request starts.
+    gate = RedisHostGate(redis_client, 0.6, hold_seconds=0.2)
+    lock = keys.host_lock(HOST)
+    with gate.turn(HOST):
+        pass
+    seen: dict[str, object] = {}
+
+    def second_turn() -> None:
+        with gate.turn(HOST):
+            seen["ttl_at_request"] = redis_client.pttl(lock)
+
+    thread = threading.Thread(target=second_turn)
+    thread.start()
+    time.sleep(0.4)  # past the hold, still within the delay
+    taken_by_another = redis_client.set(lock, "other", nx=True, px=5000)
+    thread.join(timeout=10)
+    assert not taken_by_another
+    assert isinstance(seen["ttl_at_request"], int) and seen["ttl_at_request"] > 150
+
+
+@pytest.fixture(params=["local", "redis"])
+def make_gate(request: pytest.FixtureRequest, redis_client: redis.Redis) -> Callable[..., HostGate]:
+    def make(delay: float = 0.0, max_hold_off: float = 600.0) -> HostGate:
+        if request.param == "local":
+            return LocalHostGate(delay, max_hold_off=max_hold_off)
+        return RedisHostGate(redis_client, delay, hold_seconds=5, max_hold_off=max_hold_off)
+
+    return make
+
+
+def _turn_wait(gate: HostGate, host: str = HOST) -> float:
+    start = time.monotonic()
+    with gate.turn(host):
+        return time.monotonic() - start
+
+
+def test_hold_off_delays_the_next_turn_on_that_host_only(
+    make_gate: Callable[..., HostGate],
+) -> None:
+    gate = make_gate()
+    gate.hold_off(HOST, 0.5)
+    assert _turn_wait(gate, "belarus-nau.org") < 0.2
+    assert _turn_wait(gate) >= 0.45
+    assert _turn_wait(gate) < 0.2
+
+
+def test_hold_off_never_shortens_a_wait(make_gate: Callable[..., HostGate]) -> None:
+    gate = make_gate()
+    gate.hold_off(HOST, 0.5)
+    gate.hold_off(HOST, 0.05)
+    assert _turn_wait(gate) >= 0.45
+
+
+def test_hold_off_within_a_turn_outlasts_its_release(make_gate: Callable[..., HostGate]) -> None:
+    # The fetcher holds off while it still holds the turn; releasing the turn (which sets the
+    # next time to now + delay) must not undo that.
+    gate = make_gate(delay=0.05)
+    with gate.turn(HOST):
+        gate.hold_off(HOST, 0.5)
+    assert _turn_wait(gate) >= 0.45
+
+
+def test_hold_off_is_capped(make_gate: Callable[..., HostGate]) -> None:
+    gate = make_gate(max_hold_off=0.3)
+    gate.hold_off(HOST, 3600)
+    assert 0.25 <= _turn_wait(gate) < 2
