@@ -50,7 +50,10 @@ class AdminApi:
 
     def _enqueue(self, url: str | None, force: bool) -> Response:
         kind = "crawl_url" if url else "discover"
-        job_id = self.store.create_job(kind, {"url": url, "force": force})
+        # one URL is one page: total=1 lets count_job_outcome mark it done; a discover job
+        # learns its total only once the listing is read (workers.tasks sets it)
+        total = 1 if url else None
+        job_id = self.store.create_job(kind, {"url": url, "force": force}, total=total)
         kwargs: dict[str, Any] = {"force": force, "job_id": job_id}
         if url:
             kwargs["url"] = url

@@ -28,10 +28,19 @@ def not_modified(headers: Mapping[str, str], etags: tuple[str, ...], modified: d
 
 def etag_matches(header: str, etags: tuple[str, ...]) -> bool:
     """Weak comparison (section 8.8.3.2), as If-None-Match requires; `*` matches any."""
+    return matched_etag(header, etags) is not None
+
+
+def matched_etag(header: str | None, etags: tuple[str, ...]) -> str | None:
+    """Which of our tags an If-None-Match value names, the first in `etags` order when it
+    names several (or is `*`); None when it names none. A 304 carries this tag, so a client
+    keeps the validator of the representation it actually holds."""
+    if header is None:
+        return None
     if header.strip() == "*":
-        return True
-    ours = {tag.removeprefix("W/") for tag in etags}
-    return any(tag.removeprefix("W/") in ours for tag in _ETAG.findall(header))
+        return etags[0] if etags else None
+    theirs = {tag.removeprefix("W/") for tag in _ETAG.findall(header)}
+    return next((tag for tag in etags if tag.removeprefix("W/") in theirs), None)
 
 
 def _http_date(value: str | None) -> datetime | None:
@@ -46,21 +55,30 @@ def _http_date(value: str | None) -> datetime | None:
 
 
 def accepts_gzip(value: str | None) -> bool:
-    """Whether an Accept-Encoding value takes gzip (section 12.5.3): the first gzip, x-gzip
-    or `*` coding listed decides, and a q of 0 (or one we cannot read) refuses it."""
+    """Whether an Accept-Encoding value takes gzip (section 12.5.3). An explicit gzip (or its
+    alias x-gzip) decides; `*` only speaks for codings not listed, so `*;q=1, gzip;q=0`
+    refuses gzip. A q of 0, or one we cannot read, refuses."""
+    wildcard: bool | None = None
     for item in (value or "").split(","):
         coding, _, params = item.strip().partition(";")
-        if coding.strip().lower() in ("gzip", "x-gzip", "*"):
-            q = params.strip().removeprefix("q=").strip() if params.strip().startswith("q=") else ""
-            return not q or _quality(q) > 0
-    return False
+        name = coding.strip().lower()
+        if name in ("gzip", "x-gzip"):
+            return _quality(params) > 0
+        if name == "*" and wildcard is None:
+            wildcard = _quality(params) > 0
+    return bool(wildcard)
 
 
-def _quality(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        return 0.0
+def _quality(params: str) -> float:
+    """The q parameter of one list member (`;q=0.5`); absent means 1 (section 12.4.2)."""
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return float(value.strip())
+            except ValueError:
+                return 0.0
+    return 1.0
 
 
 def gzip_etag(etag: str) -> str:

@@ -3,12 +3,20 @@
 The web app only serves what this module stores, so a request never renders. A render that
 fails leaves the previous bytes in place and its change event unacknowledged (it is claimed
 again later), so no edit is ever lost to a crash halfway through.
+
+Publishers may run side by side (prefork workers, `publish_all` at startup). Instead of a lock
+each rendering carries a generation, the change stream's newest id read before the posts, and
+Store.store_feed refuses one older than what is stored: a slow publisher holding pre-edit
+posts cannot overwrite the newer bytes another stored meanwhile. Nothing waits, nothing can
+be left locked by a dead worker, and the publisher of the last event always has the highest
+generation, so the feed ends at the latest data.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 from functools import cache
 
 import structlog
@@ -27,7 +35,7 @@ from services.errors import NamFeedsError
 from services.model import LANGUAGES, Post
 from services.people import all_people
 from services.settings import Settings
-from services.storage import ChangeEvent, Store, StoredPost
+from services.storage import ChangeEvent, Store, StoredFeed, StoredPost
 from services.topics import all_topics
 
 log = structlog.get_logger(__name__)
@@ -42,6 +50,9 @@ CONTENT_TYPES: dict[str, str] = {
 # takes them over. Longer than any render of a batch, so a slow peer is not robbed.
 STALE_AFTER_MS = 60_000
 BATCH = 100
+# store_feed answers "retry" when another publisher changed the feed between our read of its
+# validators and our write; a few rounds settle it (each retry means someone else progressed).
+STORE_ATTEMPTS = 5
 
 
 class PublishError(NamFeedsError):
@@ -138,6 +149,7 @@ def _render_item(store: Store, stored: StoredPost) -> RenderItem:
 def publish_feed(store: Store, settings: Settings, spec: FeedSpec) -> int:
     """Render both formats of one feed and store those whose bytes changed; how many were
     written. Both are rendered before either is stored, so a failure writes nothing."""
+    generation = store.feed_generation()  # before reading posts: see the module docstring
     items = render_items(store, spec, settings.feed_size)
     modified = last_updated(entries_for(spec, items, feed_size=settings.feed_size))
     bodies = {
@@ -153,13 +165,32 @@ def publish_feed(store: Store, settings: Settings, spec: FeedSpec) -> int:
     }
     written = 0
     for fmt, body in bodies.items():
-        name, etag = stored_name(spec, fmt), etag_of(body)
-        known = store.get_feed(name)
-        if known is not None and known.etag == etag:
-            continue  # same bytes: leave the key alone (idempotent, and no needless write)
-        store.put_feed(name, body, etag, modified, CONTENT_TYPES[fmt])
-        written += 1
+        feed = StoredFeed(stored_name(spec, fmt), body, etag_of(body), modified, CONTENT_TYPES[fmt])
+        written += _store(store, feed, generation) == "written"
     return written
+
+
+def _store(store: Store, feed: StoredFeed, generation: str) -> str:
+    """Store one rendering (see Store.store_feed), its Last-Modified never going backwards."""
+    for _ in range(STORE_ATTEMPTS):
+        known = store.feed_validators(feed.feed_key)
+        if known is not None and known[0] != feed.etag:
+            modified = next_last_modified(feed.last_modified, known[1])
+            feed = StoredFeed(feed.feed_key, feed.body, feed.etag, modified, feed.content_type)
+        outcome = store.store_feed(
+            feed, generation=generation, based_on=None if known is None else known[0]
+        )
+        if outcome != "retry":
+            return outcome
+    raise RuntimeError(f"publishing: {feed.feed_key} kept changing under us; left for later")
+
+
+def next_last_modified(computed: datetime, previous: datetime) -> datetime:
+    """Last-Modified of new bytes: the newest entry's time, but at least a second past the
+    previous value. Without that, a feed that lost its newest entry (a post leaving a topic)
+    would go back in time, and a client revalidating with If-Modified-Since would get 304
+    and keep stale content (RFC 9110 section 13.1.3 compares whole seconds)."""
+    return max(computed, previous + timedelta(seconds=1))
 
 
 def _publish_specs(store: Store, settings: Settings, specs: Iterable[FeedSpec]) -> set[str]:
@@ -171,6 +202,7 @@ def _publish_specs(store: Store, settings: Settings, specs: Iterable[FeedSpec]) 
         except Exception:  # an entry point for each feed: one bad feed must not stop the rest
             log.exception("publish.failed", feed=spec.feed_key)
             failed.add(spec.feed_key)
+    store.count_publish_failures(len(failed))
     return failed
 
 

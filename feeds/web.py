@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import threading
 from collections import OrderedDict
 from datetime import UTC
 from email.utils import format_datetime
@@ -25,11 +26,17 @@ from starlette.routing import Route
 
 from feeds import pages
 from feeds.api import MAX_BODY, AdminApi, bearer_ok, parse_recrawl
-from feeds.conditional import accepts_gzip, etag_matches, gzip_etag, not_modified
+from feeds.conditional import (
+    accepts_gzip,
+    etag_matches,
+    gzip_etag,
+    matched_etag,
+    not_modified,
+)
 from feeds.entries import FeedSpec, Fmt
 from feeds.metrics import RequestTiming, StoreCollector, latency_histogram, metrics_endpoint
 from feeds.opml import render_opml
-from feeds.publish import labels, publish_all, published_feeds
+from feeds.publish import PublishError, labels, publish_all, published_feeds
 from services.broker import Broker, broker_url
 from services.errors import StorageError
 from services.model import LANGUAGES
@@ -62,21 +69,29 @@ def feed_title(spec: FeedSpec) -> str:
 
 
 class _GzipCache:
-    """Compressed bodies by feed and ETag: each feed version is compressed once, not per hit."""
+    """Compressed bodies by feed and ETag: each feed version is compressed once, not per hit.
+
+    Sync handlers run in Starlette's thread pool, so the OrderedDict is guarded by a lock;
+    compressing happens outside it (two threads may compress the same version once each,
+    which is harmless) so a slow compression does not hold up hits on other feeds."""
 
     def __init__(self, size: int = 512) -> None:
         self._items: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
         self._size = size
+        self._lock = threading.Lock()
 
     def get(self, feed: StoredFeed) -> bytes:
-        known = self._items.get(feed.feed_key)
-        if known is not None and known[0] == feed.etag:
-            self._items.move_to_end(feed.feed_key)
-            return known[1]
+        with self._lock:
+            known = self._items.get(feed.feed_key)
+            if known is not None and known[0] == feed.etag:
+                self._items.move_to_end(feed.feed_key)
+                return known[1]
         body = gzip.compress(feed.body, compresslevel=6, mtime=0)
-        self._items[feed.feed_key] = (feed.etag, body)
-        if len(self._items) > self._size:
-            self._items.popitem(last=False)
+        with self._lock:
+            self._items[feed.feed_key] = (feed.etag, body)
+            self._items.move_to_end(feed.feed_key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
         return body
 
 
@@ -148,7 +163,12 @@ def _feed_response(request: Request, stored: StoredFeed, cache: _GzipCache) -> R
         "Vary": "Accept-Encoding",
     }
     # Either variant's tag validates: both name the same feed bytes (RFC 9110 section 13.2.2).
-    if not_modified(request.headers, (stored.etag, gzip_etag(stored.etag)), stored.last_modified):
+    # The selected variant's tag first, so `*` and If-Modified-Since answer with it.
+    ours = (etag, stored.etag if zipped else gzip_etag(stored.etag))
+    if not_modified(request.headers, ours, stored.last_modified):
+        # the tag the client holds: a client that revalidates its identity copy while now
+        # accepting gzip must not be told its copy is the gzip variant
+        headers["ETag"] = matched_etag(request.headers.get("if-none-match"), ours) or etag
         return Response(status_code=304, headers=headers)
     if zipped:
         headers["Content-Encoding"] = "gzip"
@@ -195,10 +215,16 @@ def create_app(settings: Settings, store: Store, *, broker_url: str | None = Non
 
 
 def serve(settings: Settings, redis_url: str, host: str = "127.0.0.1", port: int = 8080) -> None:
-    """Publish every feed once (so a fresh start serves feeds), then serve until stopped."""
+    """Publish every feed once (so a fresh start serves feeds), then serve until stopped.
+
+    A feed that fails to render does not stop the service: its previous bytes are in Redis
+    and are served, and the failure is logged (and counted in /metrics)."""
     store = Store.from_url(redis_url)
     try:
-        publish_all(store, settings)
+        try:
+            publish_all(store, settings)
+        except PublishError as exc:
+            log.error("web.publish_failed", failed=list(exc.failed), error=str(exc))
         app = create_app(settings, store, broker_url=broker_url(redis_url))
         # log_config=None: uvicorn keeps the process's structured handler instead of its own
         uvicorn.run(app, host=host, port=port, log_level="info", log_config=None, access_log=False)

@@ -20,6 +20,8 @@ Posts
     nam:stats:languages         hash    language -> number of posts
     nam:stats:topics            hash    topic slug -> number of posts
     nam:stats:speaker-answers   hash    person id -> number of answers over all posts
+    nam:stats:answers           hash    unmatched: answers whose speaker matched nobody, over
+                                        all posts (absent until first counted in full)
     nam:changes                 stream  one entry per new or edited post (see storage)
 
 Crawling
@@ -32,8 +34,11 @@ Crawling
     nam:host:<host>:next        string  Redis time (ms) when the host may next be asked
 
 Feeds and jobs
-    nam:feed:<feed key>         hash    body, etag, last_modified, content_type, stored_at
+    nam:feed:<feed key>         hash    body, etag, last_modified, content_type, generation
+                                        (id of the newest change event before rendering)
     nam:feeds                   set     every feed key that has been stored
+    nam:stats:publish           hash    counters: renders_written, renders_unchanged,
+                                        renders_superseded, failures
     nam:job:<id>                hash    admin API job: each field a JSON value; expires
 """
 
@@ -47,6 +52,8 @@ CHANGES = "nam:changes"
 LANGUAGE_COUNTS = "nam:stats:languages"
 TOPIC_COUNTS = "nam:stats:topics"
 SPEAKER_ANSWER_COUNTS = "nam:stats:speaker-answers"
+ANSWER_COUNTS = "nam:stats:answers"
+PUBLISH_COUNTS = "nam:stats:publish"
 FETCH_URLS = "nam:fetch-urls"
 CRAWLS = "nam:crawls"
 FEEDS = "nam:feeds"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from functools import cached_property
 
 import redis
 from redis.commands.core import Script
@@ -15,16 +16,37 @@ from redis.commands.core import Script
 from services import keys
 from services.errors import StorageError
 from services.model import Post
-from services.storage_codec import as_text, as_time, describe, iso, score
+from services.storage_codec import as_text, as_time, describe, iso, score, storage_errors
 from services.storage_records import FetchInfo, UpsertResult, answer_counts, content_hash
+
+# Answers whose speaker matched nobody in a post's JSON, for a post stored before the post
+# hash kept its own `unmatched` count. Shared by the upsert and the one-off full count.
+_UNMATCHED_OF_LUA = """
+local function unmatched_of(raw)
+  local n = 0
+  if not raw then return n end
+  local sections = cjson.decode(raw).sections
+  if type(sections) ~= 'table' then return n end
+  for _, section in ipairs(sections) do
+    if type(section.answers) == 'table' then
+      for _, answer in ipairs(section.answers) do
+        local who = answer.speaker
+        if type(who) ~= 'table' or type(who.id) ~= 'string' or who.id == '' then n = n + 1 end
+      end
+    end
+  end
+  return n
+end
+"""
 
 _UPSERT_LUA = """
 -- KEYS: 1 post, 2 versions, 3 all posts, 4 changes, 5 urls, 6 fetch state, 7 fetch urls,
---       8 language counts, 9 topic counts, 10 speaker answer counts
+--       8 language counts, 9 topic counts, 10 speaker answer counts, 11 answer stats
 -- ARGV: 1 id, 2 json, 3 hash, 4 language, 5 topics, 6 speakers, 7 answer counts,
 --       8 published, 9 published score, 10 modified, 11 now, 12 now score, 13 url,
 --       14 language prefix, 15 topic prefix, 16 speaker prefix, 17 stream maxlen,
---       18 has fetch, 19 fetched url, 20 etag, 21 last_modified, 22 status, 23 fetched_at
+--       18 has fetch, 19 fetched url, 20 etag, 21 last_modified, 22 status, 23 fetched_at,
+--       24 unmatched answers
 local id = ARGV[1]
 if ARGV[18] == '1' then
   -- validators are stored with the post they led to, so a 304 never hides a lost write
@@ -40,7 +62,7 @@ if ARGV[18] == '1' then
 end
 
 local old = redis.call('HMGET', KEYS[1], 'hash', 'version', 'updated', 'first_seen',
-  'first_seen_score', 'language', 'topics', 'speakers', 'answer_counts')
+  'first_seen_score', 'language', 'topics', 'speakers', 'answer_counts', 'unmatched')
 if old[1] == ARGV[3] then
   return {'unchanged', old[2], old[3], ''}
 end
@@ -95,11 +117,20 @@ for person, n in pairs(new_counts) do bump(KEYS[10], person, n - (old_counts[per
 for person, n in pairs(old_counts) do
   if new_counts[person] == nil then bump(KEYS[10], person, -n) end
 end
+-- counted only once a full count exists (unmatched_answers): an increment on a missing
+-- field would start it from 0 and miss every post stored before
+if redis.call('HEXISTS', KEYS[11], 'unmatched') == 1 then
+  local before = 0
+  if not is_new then
+    before = tonumber(old[10] or '') or unmatched_of(redis.call('HGET', KEYS[1], 'json'))
+  end
+  redis.call('HINCRBY', KEYS[11], 'unmatched', tonumber(ARGV[24]) - before)
+end
 
 redis.call('HSET', KEYS[1], 'json', ARGV[2], 'hash', ARGV[3], 'version', version,
   'updated', updated, 'first_seen', first_seen, 'first_seen_score', first_seen_score,
   'score', score, 'url', ARGV[13], 'language', ARGV[4], 'topics', ARGV[5],
-  'speakers', ARGV[6], 'answer_counts', ARGV[7])
+  'speakers', ARGV[6], 'answer_counts', ARGV[7], 'unmatched', ARGV[24])
 -- every value spliced in is an integer, a hex digest, an ISO time or JSON from Python
 redis.call('HSET', KEYS[2], version, '{"number":' .. version .. ',"hash":"' .. ARGV[3] ..
   '","stored_at":"' .. now .. '","updated":"' .. updated .. '","post":' .. ARGV[2] .. '}')
@@ -113,6 +144,19 @@ local event = redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[17], '*',
 return {kind, version, updated, event}
 """
 
+# KEYS: 1 all posts, 2 answer stats; ARGV: 1 post key prefix
+_COUNT_UNMATCHED_LUA = """
+local known = redis.call('HGET', KEYS[2], 'unmatched')
+if known then return tonumber(known) end
+local total = 0
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local post = redis.call('HMGET', ARGV[1] .. id, 'unmatched', 'json')
+  total = total + (tonumber(post[1] or '') or unmatched_of(post[2]))
+end
+redis.call('HSET', KEYS[2], 'unmatched', total)
+return total
+"""
+
 
 class UpsertMixin:
     """Store's write path for posts."""
@@ -123,7 +167,19 @@ class UpsertMixin:
 
     def _init_upsert(self, stream_maxlen: int) -> None:
         self._stream_maxlen = stream_maxlen
-        self._upsert = self.client.register_script(_UPSERT_LUA)
+        self._upsert = self.client.register_script(_UNMATCHED_OF_LUA + _UPSERT_LUA)
+
+    @cached_property
+    def _count_unmatched(self) -> Script:
+        return self.client.register_script(_UNMATCHED_OF_LUA + _COUNT_UNMATCHED_LUA)
+
+    @storage_errors("counting unmatched answers")
+    def unmatched_answers(self) -> int:
+        """Stored answers whose speaker matched nobody, over all current posts. Kept up to
+        date by every upsert once it exists; the first call (data stored before the counter)
+        counts every post once, in one script so no upsert slips between count and store."""
+        reply = self._count_unmatched(keys=[keys.POSTS, keys.ANSWER_COUNTS], args=[keys.post("")])
+        return int(reply)
 
     def upsert_post(
         self, post: Post, *, fetched: FetchInfo | None = None, now: datetime
@@ -178,6 +234,7 @@ class UpsertMixin:
             keys.SPEAKER_PREFIX,
             self._stream_maxlen,
             *fetch_args,
+            _unmatched_in(post),
         ]
 
 
@@ -193,4 +250,10 @@ def _upsert_keys(post: Post, fetched: FetchInfo | None) -> list[str]:
         keys.LANGUAGE_COUNTS,
         keys.TOPIC_COUNTS,
         keys.SPEAKER_ANSWER_COUNTS,
+        keys.ANSWER_COUNTS,
     ]
+
+
+def _unmatched_in(post: Post) -> int:
+    """Answers in the post whose speaker is unknown or matched no person in the registry."""
+    return sum(1 for s in post.sections for a in s.answers if not (a.speaker and a.speaker.id))

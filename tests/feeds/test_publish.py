@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import random
+import threading
+import time
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 
 import feedparser
@@ -18,8 +22,10 @@ from feeds.publish import (
     PublishError,
     feeds_of_change,
     feeds_of_posts,
+    next_last_modified,
     publish_all,
     publish_changes,
+    publish_feed,
     published_feeds,
 )
 from feeds.render import FeedSpec
@@ -251,3 +257,153 @@ def test_feeds_of_change_cover_before_and_after() -> None:
         f"speakers/{LATUSHKA}@en",
         f"speakers/{LATUSHKA}@ru",
     }
+
+
+# ---------------------------------------------------------------- concurrent publishers
+
+
+def _single_speaker_post(posts: list[Post]) -> Post:
+    return next(p for p in posts if LATUSHKA in p.speaker_ids and len(p.speaker_ids) == 1)
+
+
+def test_a_slow_publisher_cannot_store_older_bytes_over_newer(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """P1 reads the posts of edit 1 and stalls; edit 2 lands and P2 publishes it; P1 then
+    stores its rendering. Before the generation check, all.atom ended at edit 1."""
+    post = _single_speaker_post(load_mirror(store))
+    publish_changes(store, SETTINGS)
+    first = edited(post, LATUSHKA, " First edit.")
+    store.upsert_post(first, now=CRAWLED)
+
+    real = feeds.publish.render_items
+    read, resume = threading.Event(), threading.Event()
+
+    def stalling(store: Store, spec: FeedSpec, feed_size: int) -> Any:
+        items = real(store, spec, feed_size)
+        if threading.current_thread().name == "slow" and not read.is_set():
+            read.set()  # P1 holds the posts of edit 1 for `all`
+            assert resume.wait(10)
+        return items
+
+    monkeypatch.setattr(feeds.publish, "render_items", stalling)
+    slow_result: list[int] = []
+    slow = threading.Thread(
+        target=lambda: slow_result.append(publish_changes(store, SETTINGS)), name="slow"
+    )
+    slow.start()
+    assert read.wait(10)
+    store.upsert_post(edited(first, LATUSHKA, " Second edit."), now=CRAWLED)
+    assert publish_changes(store, SETTINGS) == 1
+    resume.set()
+    slow.join(10)
+    assert slow_result == [1]
+
+    for name in ("all.atom", "all.rss", f"speakers/{LATUSHKA}.atom"):
+        body = feed_bytes(store)[name]
+        assert b"Second edit." in body, name
+    assert store.publish_counts()["renders_superseded"] >= 1
+    assert store.pending_changes(GROUP) == 0
+
+
+def test_concurrent_publishers_with_interleaved_upserts_end_at_the_latest_data(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    post = _single_speaker_post(load_mirror(store))
+    publish_changes(store, SETTINGS)
+    real, jitter = feeds.publish.render_items, random.Random(4)
+
+    def slow_render(store: Store, spec: FeedSpec, feed_size: int) -> Any:
+        items = real(store, spec, feed_size)
+        if threading.current_thread().name == "slow":  # a wide gap from reading to storing
+            time.sleep(jitter.uniform(0, 0.03))
+        return items
+
+    monkeypatch.setattr(feeds.publish, "render_items", slow_render)
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def publisher() -> None:
+        try:
+            while not stop.is_set():
+                publish_changes(store, SETTINGS)
+            publish_changes(store, SETTINGS)
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=publisher, name=name) for name in ("slow", "fast")]
+    for thread in threads:
+        thread.start()
+    current = post
+    for n in range(12):
+        current = edited(current, LATUSHKA, f" Edit {n}.")
+        store.upsert_post(current, now=CRAWLED + timedelta(minutes=n))
+        time.sleep(jitter.uniform(0, 0.03))
+    stop.set()
+    for thread in threads:
+        thread.join(30)
+    assert not errors
+    assert store.pending_changes(GROUP) == 0
+    monkeypatch.setattr(feeds.publish, "render_items", real)
+    assert b"Edit 11." in feed_bytes(store)[f"speakers/{LATUSHKA}.atom"]
+    # what is stored is what the current data renders to: a fresh render writes nothing
+    for spec in _touched(post):
+        assert publish_feed(store, SETTINGS, spec) == 0, spec
+
+
+# ---------------------------------------------------------------- Last-Modified
+
+
+def test_last_modified_never_goes_back_when_the_newest_entry_leaves(store: Store) -> None:
+    """A topic feed whose only post left the topic used to get 1970-01-01 as Last-Modified;
+    a client revalidating with If-Modified-Since then got 304 and kept the stale feed."""
+    post = dataclasses.replace(
+        mirror_posts()[0],
+        sections=(
+            Section(heading="Sanctions", topics=("sanctions",), answers=(Answer(text="Yes."),)),
+        ),
+    )
+    store.upsert_post(post, now=CRAWLED)
+    publish_changes(store, SETTINGS)
+    before = store.get_feed("topics/sanctions.atom")
+    assert before is not None
+    moved = dataclasses.replace(
+        post, sections=(dataclasses.replace(post.sections[0], topics=("economy",)),)
+    )
+    store.upsert_post(moved, now=CRAWLED)
+    publish_changes(store, SETTINGS)
+    after = store.get_feed("topics/sanctions.atom")
+    assert after is not None and after.etag != before.etag
+    assert after.last_modified >= before.last_modified + timedelta(seconds=1)
+    assert format_datetime(after.last_modified, usegmt=True) != format_datetime(
+        before.last_modified, usegmt=True
+    )
+    # unchanged bytes keep their date: publishing again is still idempotent
+    publish_all(store, SETTINGS)
+    again = store.get_feed("topics/sanctions.atom")
+    assert again is not None and again.last_modified == after.last_modified
+
+
+def test_next_last_modified_is_the_later_of_computed_and_previous_plus_a_second() -> None:
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    assert next_last_modified(epoch, CRAWLED) == CRAWLED + timedelta(seconds=1)
+    later = CRAWLED + timedelta(days=1)
+    assert next_last_modified(later, CRAWLED) == later
+
+
+def test_failed_renders_are_counted(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    load_mirror(store)
+    assert store.publish_counts().get("failures", 0) == 0
+
+    real = feeds.render.render_feed
+
+    def broken(spec: FeedSpec, *args: Any, **kwargs: Any) -> bytes:
+        if spec.key == LATUSHKA:
+            raise RuntimeError("renderer broke")
+        return real(spec, *args, **kwargs)
+
+    monkeypatch.setattr(feeds.publish, "render_feed", broken)
+    with pytest.raises(PublishError):
+        publish_all(store, SETTINGS)
+    failed = [s for s in published_feeds(store) if s.key == LATUSHKA]
+    assert len(failed) >= 2 and store.publish_counts()["failures"] == len(failed)

@@ -3,6 +3,7 @@ mirror's posts: stored bytes, validators and 304s, OPML, the index, the admin AP
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import threading
 import time
@@ -15,15 +16,26 @@ import feedparser
 import httpx
 import pytest
 import redis
+import structlog
+import structlog.testing
 import uvicorn
 
-from feeds.web import create_app, etag_matches, not_modified
+import feeds.web
+from feeds.conditional import accepts_gzip, matched_etag
+from feeds.publish import PublishError, publish_changes
+from feeds.web import _GzipCache, create_app, etag_matches, not_modified
 from services.broker import broker_url
-from services.model import Post
+from services.model import Answer, Post, Section
 from services.people import get_person
 from services.settings import Settings
-from services.storage import Store
-from tests.feeds.test_publish import SETTINGS, expected_count, load_mirror
+from services.storage import Store, StoredFeed
+from tests.feeds.test_publish import (
+    CRAWLED,
+    SETTINGS,
+    expected_count,
+    load_mirror,
+    mirror_posts,
+)
 
 TOKEN = "t" * 32
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -46,8 +58,12 @@ def serve(store: Store, redis_url: str) -> Iterator[Serve]:
     """Start the app on a free port; an httpx client on it. Servers stop at teardown."""
     running: list[tuple[uvicorn.Server, threading.Thread, httpx.Client]] = []
 
-    def start(settings: Settings = SETTINGS, *, with_broker: bool = True) -> httpx.Client:
-        app = create_app(settings, store, broker_url=broker_url(redis_url) if with_broker else None)
+    def start(
+        settings: Settings = SETTINGS, *, with_broker: bool = True, app: Any = None
+    ) -> httpx.Client:
+        if app is None:
+            url = broker_url(redis_url) if with_broker else None
+            app = create_app(settings, store, broker_url=url)
         config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)
@@ -337,6 +353,10 @@ def test_valid_recrawl_is_202_with_a_job_and_a_queued_task(
     assert job.status_code == 200 and job.json()["status"] == "queued"
     assert job.json()["params"] == {"url": body.get("url"), "force": body["force"]}
     assert client.get("/api/jobs/" + "0" * 32).status_code == 404
+    if "url" in body:  # one page: the job is done once the worker counts its outcome
+        assert job.json()["total"] == 1 and job.json()["done"] == 0
+        assert store.count_job_outcome(job_id, "changed")
+        assert client.get(f"/api/jobs/{job_id}").json()["status"] == "done"
 
 
 # ---------------------------------------------------------------- conditional helpers
@@ -352,3 +372,108 @@ def test_conditional_rules() -> None:
     assert not not_modified({"if-none-match": '"b"', "if-modified-since": same}, ('"a"',), when)
     assert etag_matches('W/"a"', ('"a"',)) and etag_matches('"x" , "a"', ('"a"',))
     assert not etag_matches('"ab"', ('"a"',))
+
+
+def test_a_304_carries_the_tag_the_client_holds(serve: Serve, mirror: list[Post]) -> None:
+    client = serve()
+    plain = client.get("/feeds/all.atom", headers={"Accept-Encoding": "identity"})
+    zipped = client.get("/feeds/all.atom", headers={"Accept-Encoding": "gzip"})
+    plain_tag, zipped_tag = plain.headers["etag"], zipped.headers["etag"]
+    # a client holding the identity copy that now accepts gzip keeps its own tag
+    for accept, held in (("gzip", plain_tag), ("identity", zipped_tag), ("gzip", zipped_tag)):
+        response = client.get(
+            "/feeds/all.atom", headers={"Accept-Encoding": accept, "If-None-Match": held}
+        )
+        assert response.status_code == 304 and response.headers["etag"] == held, (accept, held)
+    star = client.get("/feeds/all.atom", headers={"Accept-Encoding": "gzip", "If-None-Match": "*"})
+    assert star.status_code == 304 and star.headers["etag"] == zipped_tag
+
+
+def test_an_explicit_gzip_refusal_beats_the_wildcard(serve: Serve, mirror: list[Post]) -> None:
+    client = serve()
+    with client.stream(
+        "GET", "/feeds/all.atom", headers={"Accept-Encoding": "*;q=1, gzip;q=0"}
+    ) as response:
+        assert "content-encoding" not in response.headers
+    assert not accepts_gzip("*;q=1, gzip;q=0")
+    assert not accepts_gzip("gzip;q=0, *")
+    assert not accepts_gzip("x-gzip;q=0, *;q=0.5")
+    assert accepts_gzip("*;q=0.5") and accepts_gzip("br, *") and accepts_gzip("GZIP;Q=0.1")
+    assert accepts_gzip("deflate, gzip;level=1;q=0.8")
+    assert not accepts_gzip("*;q=0") and not accepts_gzip("gzip;q=nonsense")
+    assert not accepts_gzip("") and not accepts_gzip(None) and not accepts_gzip("br, deflate")
+
+
+def test_matched_etag_prefers_the_selected_variant() -> None:
+    ours = ('"a-gz"', '"a"')
+    assert matched_etag('"a"', ours) == '"a"'
+    assert matched_etag('W/"a-gz", "a"', ours) == '"a-gz"'
+    assert matched_etag("*", ours) == '"a-gz"'
+    assert matched_etag('"b"', ours) is None and matched_etag(None, ours) is None
+
+
+def test_if_modified_since_sees_a_topic_that_lost_its_only_post(serve: Serve, store: Store) -> None:
+    post = dataclasses.replace(
+        mirror_posts()[0],
+        sections=(Section(heading="S", topics=("sanctions",), answers=(Answer(text="Yes."),)),),
+    )
+    store.upsert_post(post, now=CRAWLED)
+    publish_changes(store, SETTINGS)
+    client = serve()
+    first = client.get("/feeds/topics/sanctions.atom")
+    assert first.status_code == 200 and b"<entry" in first.content
+    moved = dataclasses.replace(
+        post, sections=(dataclasses.replace(post.sections[0], topics=("economy",)),)
+    )
+    store.upsert_post(moved, now=CRAWLED)
+    publish_changes(store, SETTINGS)
+    again = client.get(
+        "/feeds/topics/sanctions.atom",
+        headers={"If-Modified-Since": first.headers["last-modified"]},
+    )
+    assert again.status_code == 200 and b"<entry" not in again.content
+
+
+def test_serve_starts_even_when_a_feed_fails_to_publish(
+    serve: Serve, mirror: list[Post], redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing(*args: Any, **kwargs: Any) -> int:
+        raise PublishError(["topics/ukraine"])
+
+    served: list[Any] = []
+    monkeypatch.setattr(feeds.web, "publish_all", failing)
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: served.append(app))
+    with structlog.testing.capture_logs() as logs:
+        feeds.web.serve(SETTINGS, redis_url, port=0)
+    assert len(served) == 1
+    assert any(
+        e["event"] == "web.publish_failed" and e["failed"] == ["topics/ukraine"] for e in logs
+    )
+    client = serve(app=served[0])
+    response = client.get("/feeds/all.atom")  # the bytes stored before are served
+    assert response.status_code == 200 and b"<entry" in response.content
+
+
+def test_gzip_cache_is_safe_from_many_threads() -> None:
+    cache = _GzipCache(size=4)
+    feeds_ = [
+        StoredFeed(f"f{i}", f"<feed>{i}</feed>".encode() * 200, f'"{i}"', CRAWLED, "x")
+        for i in range(16)
+    ]
+    errors: list[BaseException] = []
+
+    def hammer(offset: int) -> None:
+        try:
+            for n in range(400):
+                feed = feeds_[(n * 7 + offset) % len(feeds_)]
+                assert gzip.decompress(cache.get(feed)) == feed.body
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=hammer, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not errors
+    assert len(cache._items) <= 4
