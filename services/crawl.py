@@ -15,10 +15,11 @@ from enum import StrEnum
 
 import structlog
 
-from services.discover_run import DiscoveredUrl, discover_report
+from services.discover_run import discover_report
 from services.errors import FetchError, ParseError, TransientFetchError
 from services.fetching import Fetcher, Validators
 from services.hostgate import RedisHostGate
+from services.model import Post
 from services.parsing import parse_post
 from services.settings import Settings
 from services.storage import FetchInfo, FetchState, Store
@@ -67,9 +68,17 @@ def open_deps(settings: Settings, redis_url: str) -> Iterator[Deps]:
         deps.store.close()
 
 
-def crawl_url(url: str, *, deps: Deps, force: bool = False, now: datetime | None = None) -> Outcome:
+def crawl_url(
+    url: str,
+    *,
+    deps: Deps,
+    force: bool = False,
+    now: datetime | None = None,
+    lastmod: datetime | None = None,
+) -> Outcome:
     """Fetch, parse and store one page. A transient failure is recorded and re-raised, so
-    that the caller (Celery) can retry; anything else is recorded and reported as FAILED."""
+    that the caller (Celery) can retry; anything else is recorded and reported as FAILED.
+    `lastmod` is the sitemap's for this page, remembered once the page is read."""
     now = now or datetime.now(UTC)
     known = deps.store.get_fetch_state(url)
     validators = None
@@ -84,15 +93,18 @@ def crawl_url(url: str, *, deps: Deps, force: bool = False, now: datetime | None
         _record_failure(deps.store, url, known, exc, exc.status, now)
         return Outcome.FAILED
     if page.not_modified:
-        if known is not None and known.error:
-            deps.store.set_fetch_state(url, replace(known, status=304, error=None, fetched_at=now))
+        # When it was last checked, and against which lastmod, decides the next check.
+        checked = replace(known or FetchState(), status=304, error=None, fetched_at=now)
+        deps.store.set_fetch_state(url, replace(checked, lastmod=lastmod or checked.lastmod))
         log.debug("crawl.not_modified", url=url)
         return Outcome.NOT_MODIFIED
     try:
-        post = parse_post(page.body, url)
+        # After a redirect the final address is the page's own (a renamed slug, say).
+        post = parse_post(page.body, page.final_url or url)
     except ParseError as exc:
         _record_failure(deps.store, url, known, exc, page.status, now)
         return Outcome.FAILED
+    post = _keep_known_id(deps.store, post)
     fetched = FetchInfo(
         url=url,
         fetched_at=now,
@@ -101,8 +113,19 @@ def crawl_url(url: str, *, deps: Deps, force: bool = False, now: datetime | None
         last_modified=page.last_modified,
     )
     result = deps.store.upsert_post(post, fetched=fetched, now=now)
+    if lastmod is not None:
+        stored = deps.store.get_fetch_state(url) or FetchState()
+        if stored.lastmod != lastmod:
+            deps.store.set_fetch_state(url, replace(stored, lastmod=lastmod))
     log.info("crawl.stored", url=url, post_id=post.id, result=result.kind, version=result.version)
     return Outcome(result.kind)
+
+
+def _keep_known_id(store: Store, post: Post) -> Post:
+    """Ids never change: if this address already belongs to a stored post, the page keeps
+    that post's id, even if the way we derive ids from markup found a different one."""
+    known = store.post_id_for_url(post.url)
+    return replace(post, id=known) if known and known != post.id else post
 
 
 def _record_failure(
@@ -131,31 +154,73 @@ class CrawlSummary:
     def as_dict(self) -> dict[str, object]:
         return {
             **{o.value: self.counts.get(o.value, 0) for o in Outcome},
+            "skipped": self.counts.get("skipped", 0),
             "failures": [{"url": u, "error": e} for u, e in self.failures],
         }
 
 
-def discover_urls(deps: Deps) -> tuple[list[str], list[tuple[str, str]]]:
-    """Every post URL the sources list, and the sitemaps or feeds that could not be read.
-    Sitemap lastmods are kept in the fetch state for `status` and operators."""
+@dataclass(frozen=True)
+class Due:
+    """A page to request in this crawl, with the sitemap's lastmod for it (if any)."""
+
+    url: str
+    lastmod: datetime | None = None
+
+
+@dataclass
+class Plan:
+    due: list[Due]
+    skipped: list[str]  # unchanged by their sitemap lastmod, checked recently enough
+    failures: list[tuple[str, str]]  # sitemaps or feeds that could not be read
+
+
+def plan_crawl(deps: Deps, *, force: bool = False, now: datetime | None = None) -> Plan:
+    """Discover every post URL and decide which ones this crawl requests (see is_due)."""
+    now = now or datetime.now(UTC)
     report = discover_report(deps.fetcher, deps.settings)
+    plan = Plan(due=[], skipped=[], failures=list(report.failures))
     for found in report.urls:
-        _note_lastmod(deps.store, found)
-    return [u.url for u in report.urls], list(report.failures)
+        lastmod = parse_lastmod(found.lastmod)
+        state = deps.store.get_fetch_state(found.url)
+        if is_due(
+            state, lastmod, now=now, revalidate_after=deps.settings.revalidate_after, force=force
+        ):
+            plan.due.append(Due(found.url, lastmod))
+        else:
+            plan.skipped.append(found.url)
+    return plan
 
 
-def _note_lastmod(store: Store, found: DiscoveredUrl) -> None:
-    if not found.lastmod:
-        return
+def is_due(
+    state: FetchState | None,
+    lastmod: datetime | None,
+    *,
+    now: datetime,
+    revalidate_after: int,
+    force: bool,
+) -> bool:
+    """Only pages whose sitemap lastmod changed are requested again, unless forced; a page
+    whose last fetch failed, that no sitemap dates, or that was last checked
+    `revalidate_after` seconds ago gets a conditional request anyway, in case an edit at the
+    source did not touch the sitemap."""
+    if force or state is None or lastmod is None:
+        return True
+    if state.error or state.status not in (200, 304) or state.lastmod != lastmod:
+        return True
+    if state.fetched_at is None:
+        return True
+    return (now - state.fetched_at).total_seconds() >= revalidate_after
+
+
+def parse_lastmod(value: str | None) -> datetime | None:
+    """A sitemap lastmod (W3C datetime: a day, or a time with a zone) as UTC."""
+    if not value:
+        return None
     try:
-        lastmod = datetime.fromisoformat(found.lastmod.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        return
-    if lastmod.tzinfo is None:
-        lastmod = lastmod.replace(tzinfo=UTC)
-    known = store.get_fetch_state(found.url)
-    if known is None or known.lastmod != lastmod:
-        store.set_fetch_state(found.url, replace(known or FetchState(), lastmod=lastmod))
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def crawl_all(
@@ -166,17 +231,22 @@ def crawl_all(
     on_start: Callable[[int], None] | None = None,
     on_done: Callable[[str, Outcome], None] | None = None,
 ) -> CrawlSummary:
-    """A whole crawl in this process: discover (unless given URLs), then every page with a
-    conditional request, so an unchanged site costs one 304 per page and no parse."""
+    """A whole crawl in this process: discover (unless given URLs), then every page that is
+    due with a conditional request, so an unchanged site costs a 304 per page at most."""
     summary = CrawlSummary()
     if urls is None:
-        urls, failures = discover_urls(deps)
-        summary.failures.extend(failures)
+        plan = plan_crawl(deps, force=force)
+        summary.failures.extend(plan.failures)
+        summary.counts["skipped"] = len(plan.skipped)
+        due = plan.due
+    else:
+        due = [Due(url) for url in urls]
     if on_start:
-        on_start(len(urls))
-    for url in urls:
+        on_start(len(due))
+    for page in due:
+        url = page.url
         try:
-            outcome = crawl_url(url, deps=deps, force=force)
+            outcome = crawl_url(url, deps=deps, force=force, lastmod=page.lastmod)
         except TransientFetchError as exc:
             outcome = Outcome.FAILED
             summary.failures.append((url, str(exc)))

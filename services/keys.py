@@ -29,6 +29,7 @@ Crawling
                                         fetched_at, post_id, lastmod
     nam:fetch-urls              set     every URL that has a fetch state
     nam:crawls                  list    JSON summaries of the last crawls, newest first
+    nam:queued:<url>            string  a crawl of the URL is queued; expires on its own
 
     nam:host:<host>:lock        string  who holds the host's turn (a token); expires
     nam:host:<host>:next        string  Redis time (ms) when the host may next be asked
@@ -103,3 +104,7 @@ def host_lock(host: str) -> str:
 
 def host_next(host: str) -> str:
     return f"nam:host:{host}:next"
+
+
+def queued(url: str) -> str:
+    return f"nam:queued:{url}"

@@ -52,6 +52,17 @@ class FetchMixin:
         pipe.sadd(keys.FETCH_URLS, url)
         pipe.execute()
 
+    @storage_errors("marking a crawl queued")
+    def claim_queued(self, url: str, ttl_seconds: int) -> bool:
+        """True if no crawl of `url` was queued yet: a scheduled discover that finds the
+        previous crawl still draining does not queue the same page twice. The mark expires,
+        so a lost task frees its page."""
+        return bool(self.client.set(keys.queued(url), 1, nx=True, ex=ttl_seconds))
+
+    @storage_errors("clearing a queued crawl")
+    def release_queued(self, url: str) -> None:
+        self.client.delete(keys.queued(url))
+
     @storage_errors("listing fetched URLs")
     def fetch_urls(self) -> list[str]:
         """Every URL with a fetch state, sorted: what `recrawl --all` goes through."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,9 +19,10 @@ import structlog
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 
-from services.crawl import Deps, Outcome, build_deps, discover_urls
+from services.crawl import Deps, Outcome, build_deps, parse_lastmod, plan_crawl
 from services.crawl import crawl_url as crawl_one
 from services.errors import TransientFetchError
+from services.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -39,11 +41,16 @@ def _task(name: str) -> Callable[[Callable[..., Any]], Any]:
 
 def runtime(app: Any) -> Deps:
     """Deps for this worker process, built on first use. Keyed by pid: a prefork child must
-    not share the parent's sockets (httpx pool, Redis connections)."""
+    not share the parent's sockets (httpx pool, Redis connections).
+
+    The worker's fetcher does not retry by itself: the task retries instead, with a
+    countdown that frees the worker slot, rather than sleeping through backoffs in it; and
+    two layers of retries would multiply the requests a failing page costs the site."""
     global _runtime
     if _runtime is not None and _runtime[0] == os.getpid():
         return _runtime[1]
-    deps = build_deps(app.namfeeds_settings, app.namfeeds_redis_url)
+    settings: Settings = app.namfeeds_settings
+    deps = build_deps(replace(settings, max_retries=0), app.namfeeds_redis_url)
     atexit.register(deps.fetcher.close)
     atexit.register(deps.store.close)
     _runtime = (os.getpid(), deps)
@@ -52,48 +59,68 @@ def runtime(app: Any) -> Deps:
 
 @_task("nam.discover")
 def discover(self: Any, force: bool = False, job_id: str | None = None) -> int:
-    """Find every post URL and enqueue one crawl_url each; returns how many were enqueued.
-    Run twice, it enqueues twice, and the second round of crawls finds nothing to write."""
+    """Find the pages due (services.crawl.plan_crawl) and enqueue one crawl_url each;
+    returns how many were enqueued. A page whose crawl is still queued from the previous
+    round is not queued again, so a site slower to crawl than the interval never piles up."""
     deps = runtime(self.app)
-    urls, failures = discover_urls(deps)
+    plan = plan_crawl(deps, force=force)
+    interval = int(self.app.namfeeds_settings.crawl_interval)
+    queued = [d for d in plan.due if force or deps.store.claim_queued(d.url, 2 * interval)]
+    failures = [{"url": u, "error": e} for u, e in plan.failures]
     if job_id:
         deps.store.update_job(
             job_id,
-            status="running",
-            total=len(urls),
+            status="running" if queued else "done",
+            total=len(queued),
             done=0,
-            discovery_failures=[{"url": u, "error": e} for u, e in failures],
+            skipped=len(plan.skipped),
+            discovery_failures=failures,
         )
     deps.store.record_crawl(
         {
             "started": datetime.now(UTC).isoformat(),
             "mode": "worker",
-            "urls": len(urls),
-            "failures": [{"url": u, "error": e} for u, e in failures],
+            "urls": len(queued),
+            "skipped": len(plan.skipped),
+            "failures": failures,
         }
     )
-    for url in urls:
-        crawl_url.apply_async(args=(url,), kwargs={"force": force, "job_id": job_id})
-    log.info("discover.enqueued", urls=len(urls), failures=len(failures), job_id=job_id)
-    return len(urls)
+    for due in queued:
+        lastmod = due.lastmod.isoformat() if due.lastmod else None
+        crawl_url.apply_async(
+            args=(due.url,), kwargs={"force": force, "job_id": job_id, "lastmod": lastmod}
+        )
+    log.info("discover.enqueued", urls=len(queued), skipped=len(plan.skipped), job_id=job_id)
+    return len(queued)
 
 
 @_task("nam.crawl_url")
-def crawl_url(self: Any, url: str, force: bool = False, job_id: str | None = None) -> str:
+def crawl_url(
+    self: Any,
+    url: str,
+    force: bool = False,
+    job_id: str | None = None,
+    lastmod: str | None = None,
+) -> str:
     """Fetch, parse and store one page; returns the Outcome's value. Transient failures are
     retried with exponential backoff (honouring Retry-After) up to settings.max_retries."""
     deps = runtime(self.app)
+    outcome = Outcome.FAILED.value
+    retrying = False
     try:
-        outcome = crawl_one(url, deps=deps, force=force).value
+        outcome = crawl_one(url, deps=deps, force=force, lastmod=parse_lastmod(lastmod)).value
     except TransientFetchError as exc:
-        if self.request.retries < deps.settings.max_retries:
+        if self.request.retries < self.app.namfeeds_settings.max_retries:
+            retrying = True
             raise self.retry(exc=exc, countdown=_backoff(self, exc)) from exc
         log.warning("crawl.gave_up", url=url, retries=self.request.retries, error=str(exc))
-        outcome = Outcome.FAILED.value
+    finally:
+        if not retrying:
+            deps.store.release_queued(url)
+            if job_id:  # counted even when the crawl raised: the job must still finish
+                deps.store.count_job_outcome(job_id, outcome)
     if outcome in _CHANGED:
         publish.delay()
-    if job_id:
-        deps.store.count_job_outcome(job_id, outcome)
     return outcome
 
 
