@@ -11,13 +11,14 @@ import hmac
 import json
 import re
 from typing import Any
-from urllib.parse import urlsplit
 
 import structlog
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from services.broker import Broker
+from services.errors import PermanentFetchError
+from services.fetching import normalize_source_url
 from services.settings import Settings
 from services.storage import Store
 
@@ -41,7 +42,7 @@ class AdminApi:
         if not bearer_ok(request.headers.get("authorization"), token):
             return _error(401, "a valid Authorization: Bearer token is required", auth=True)
         body = await request.body()
-        parsed = parse_recrawl(body, self.settings.allowed_hosts)
+        parsed = parse_recrawl(body, self.settings)
         if isinstance(parsed, str):
             return _error(400, parsed)
         if self.broker is None:
@@ -86,8 +87,9 @@ def bearer_ok(header: str | None, token: str) -> bool:
     return hmac.compare_digest(ours, theirs)
 
 
-def parse_recrawl(body: bytes, hosts: frozenset[str]) -> tuple[str | None, bool] | str:
-    """`{"url": optional http(s) URL on a source host, "force": bool}`, or why not."""
+def parse_recrawl(body: bytes, settings: Settings) -> tuple[str | None, bool] | str:
+    """`{"url": optional http(s) URL on a source origin, "force": bool}`, or why not. The URL
+    comes back as the crawler names it, so a recrawl updates the same fetch state."""
     if len(body) > MAX_BODY:
         return "the body is too large"
     try:
@@ -105,25 +107,11 @@ def parse_recrawl(body: bytes, hosts: frozenset[str]) -> tuple[str | None, bool]
     if url is not None and not isinstance(url, str):
         return "url must be a string"
     if url is not None:
-        problem = _url_problem(url, hosts)
-        if problem:
-            return problem
+        try:
+            url = normalize_source_url(url, settings)
+        except PermanentFetchError as exc:
+            return f"url: {exc.reason}"
     return url, force
-
-
-def _url_problem(url: str, hosts: frozenset[str]) -> str | None:
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
-        return "url is not a valid URL"
-    if parts.scheme not in ("http", "https"):
-        return "url must be an http or https URL"
-    if parts.username or parts.password:
-        return "url must not carry credentials"
-    if not host or host not in hosts:
-        return f"url must be on a source host ({', '.join(sorted(hosts))})"
-    return None
 
 
 def _error(status: int, reason: str, *, auth: bool = False, **extra: str) -> JSONResponse:

@@ -301,6 +301,11 @@ def _jobs(store: Store) -> list[bytes]:
         ({"Authorization": "Bearer " + TOKEN}, {"url": "https://example.org/en/post/x"}, 400),
         ({"Authorization": "Bearer " + TOKEN}, {"url": "ftp://www.belarus-nau.org/x"}, 400),
         ({"Authorization": "Bearer " + TOKEN}, {"url": "https://u:p@belarus-nau.org/x"}, 400),
+        ({"Authorization": "Bearer " + TOKEN}, {"url": "https://belarus-nau.org:6379/x"}, 400),
+        ({"Authorization": "Bearer " + TOKEN}, {"url": "https://belarus-nau.org:99999/x"}, 400),
+        ({"Authorization": "Bearer " + TOKEN}, {"url": "http://www.belarus-nau.org/x"}, 400),
+        ({"Authorization": "Bearer " + TOKEN}, {"url": "https://@www.belarus-nau.org/x"}, 400),
+        ({"Authorization": "Bearer " + TOKEN}, {"url": "www.belarus-nau.org/x"}, 400),
     ],
 )
 def test_refused_recrawl_requests_queue_nothing(
@@ -477,3 +482,17 @@ def test_gzip_cache_is_safe_from_many_threads() -> None:
         thread.join(30)
     assert not errors
     assert len(cache._items) <= 4
+
+
+def test_recrawl_url_is_named_as_the_crawler_names_it(
+    serve: Serve, store: Store, broker: redis.Redis
+) -> None:
+    client = serve(Settings(admin_token=TOKEN))
+    response = client.post(
+        "/api/recrawl",
+        json={"url": "HTTPS://WWW.Belarus-NAU.org:443/en/post/x#top"},
+        headers={"Authorization": "Bearer " + TOKEN},
+    )
+    assert response.status_code == 202
+    job = client.get(f"/api/jobs/{response.json()['job_id']}").json()
+    assert job["params"]["url"] == "https://www.belarus-nau.org/en/post/x"
