@@ -65,14 +65,20 @@ def parse(path: Path, url: str, indent: int) -> None:
 
 @contextmanager
 def _data_redis(settings: Settings) -> Iterator[str]:
-    """The configured Redis, or an embedded one under data_dir for this command's duration."""
+    """The configured Redis, else the embedded one of data_dir: the running server when another
+    command (`up`) owns it, which is left running, or one started for this command alone."""
     if settings.redis_url is not None:
         yield settings.redis_url
         return
-    from services.redis_server import EmbeddedRedis
+    from services.redis_server import EmbeddedRedis, redacted
 
     with EmbeddedRedis(settings.data_dir) as server:
-        log.info("redis.embedded", url=server.url, data_dir=str(settings.data_dir))
+        log.info(
+            "redis.embedded",
+            url=redacted(server.url),
+            data_dir=str(settings.data_dir),
+            shared=not server.owned,
+        )
         yield server.url
 
 
