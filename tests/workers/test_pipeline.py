@@ -293,6 +293,7 @@ def test_redis_killed_after_a_crawl_keeps_every_acknowledged_post(
     assert server.pid is not None
     os.kill(server.pid, signal.SIGKILL)
     wait_for(lambda: not server.running, 10, "Redis to die")
+    server.stop()  # the owner lets go of the data dir, as its process would by ending
 
     again = redis_server_factory(data_dir, appendfsync="always")
     restored = Store.from_url(again.url)
