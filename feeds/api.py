@@ -58,6 +58,8 @@ class AdminApi:
         kwargs: dict[str, Any] = {"force": force, "job_id": job_id}
         if url:
             kwargs["url"] = url
+        else:
+            kwargs["every"] = True  # by hand: every page is checked, not only changed ones
         assert self.broker is not None
         try:
             self.broker.send_task(f"nam.{kind}", kwargs)

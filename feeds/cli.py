@@ -248,10 +248,16 @@ def recrawl(urls: tuple[str, ...], everything: bool, force: bool) -> None:
     """Enqueue a crawl on the running workers and print the job id."""
     if bool(urls) == everything:
         raise click.UsageError("give --url (one or more) or --all")
+    from services.errors import PermanentFetchError
+    from services.fetching import normalize_source_url
     from services.storage import Store
     from workers.app import make_celery
 
     settings = Settings.from_env()
+    try:
+        urls = tuple(normalize_source_url(url, settings) for url in urls)
+    except PermanentFetchError as exc:
+        raise click.BadParameter(exc.reason, param_hint="--url") from None
     redis_url = _shared_redis(settings)
     app = make_celery(settings, redis_url)
     store = Store.from_url(redis_url)
@@ -259,7 +265,8 @@ def recrawl(urls: tuple[str, ...], everything: bool, force: bool) -> None:
         params = {"urls": list(urls), "all": everything, "force": force}
         job_id = store.create_job("recrawl", params)
         if everything:
-            app.send_task("nam.discover", kwargs={"force": force, "job_id": job_id})
+            kwargs = {"force": force, "job_id": job_id, "every": True}
+            app.send_task("nam.discover", kwargs=kwargs)
         else:
             store.update_job(job_id, total=len(urls), done=0, status="running")
             for url in urls:

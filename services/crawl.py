@@ -174,17 +174,19 @@ class Plan:
     failures: list[tuple[str, str]]  # sitemaps or feeds that could not be read
 
 
-def plan_crawl(deps: Deps, *, force: bool = False, now: datetime | None = None) -> Plan:
-    """Discover every post URL and decide which ones this crawl requests (see is_due)."""
+def plan_crawl(
+    deps: Deps, *, force: bool = False, every: bool = False, now: datetime | None = None
+) -> Plan:
+    """Discover every post URL and decide which ones this crawl requests (see is_due). A
+    crawl asked for by hand passes `every`: each page gets at least a conditional request."""
     now = now or datetime.now(UTC)
     report = discover_report(deps.fetcher, deps.settings)
     plan = Plan(due=[], skipped=[], failures=list(report.failures))
     for found in report.urls:
         lastmod = parse_lastmod(found.lastmod)
         state = deps.store.get_fetch_state(found.url)
-        if is_due(
-            state, lastmod, now=now, revalidate_after=deps.settings.revalidate_after, force=force
-        ):
+        revalidate_after = 0 if every else deps.settings.revalidate_after
+        if is_due(state, lastmod, now=now, revalidate_after=revalidate_after, force=force):
             plan.due.append(Due(found.url, lastmod))
         else:
             plan.skipped.append(found.url)
@@ -228,6 +230,7 @@ def crawl_all(
     *,
     urls: list[str] | None = None,
     force: bool = False,
+    every: bool = True,
     on_start: Callable[[int], None] | None = None,
     on_done: Callable[[str, Outcome], None] | None = None,
 ) -> CrawlSummary:
@@ -235,7 +238,7 @@ def crawl_all(
     due with a conditional request, so an unchanged site costs a 304 per page at most."""
     summary = CrawlSummary()
     if urls is None:
-        plan = plan_crawl(deps, force=force)
+        plan = plan_crawl(deps, force=force, every=every)
         summary.failures.extend(plan.failures)
         summary.counts["skipped"] = len(plan.skipped)
         due = plan.due

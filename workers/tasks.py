@@ -58,12 +58,13 @@ def runtime(app: Any) -> Deps:
 
 
 @_task("nam.discover")
-def discover(self: Any, force: bool = False, job_id: str | None = None) -> int:
+def discover(self: Any, force: bool = False, job_id: str | None = None, every: bool = False) -> int:
     """Find the pages due (services.crawl.plan_crawl) and enqueue one crawl_url each;
     returns how many were enqueued. A page whose crawl is still queued from the previous
-    round is not queued again, so a site slower to crawl than the interval never piles up."""
+    round is not queued again, so a site slower to crawl than the interval never piles up.
+    The schedule leaves `every` off; a recrawl asked for by hand sets it."""
     deps = runtime(self.app)
-    plan = plan_crawl(deps, force=force)
+    plan = plan_crawl(deps, force=force, every=every)
     interval = int(self.app.namfeeds_settings.crawl_interval)
     queued = [d for d in plan.due if force or deps.store.claim_queued(d.url, 2 * interval)]
     failures = [{"url": u, "error": e} for u, e in plan.failures]

@@ -62,7 +62,7 @@ def test_unchanged_lastmod_costs_no_request_and_a_changed_one_is_fetched(
         first = crawl_all(deps)
         assert first.counts["new"] == 5
         since = len(site.requests())
-        again = crawl_all(deps)
+        again = crawl_all(deps, every=False)  # as the schedule crawls
         asked = [
             r.path for r in site.requests()[since:] if "/post/" in r.path or "/tpost/" in r.path
         ]
@@ -78,7 +78,19 @@ def test_unchanged_lastmod_costs_no_request_and_a_changed_one_is_fetched(
             sitemap.replace(b"<lastmod>2023-02-15</lastmod>", b"<lastmod>2026-11-25</lastmod>"),
         )
         since = len(site.requests())
-        third = crawl_all(deps)
+        third = crawl_all(deps, every=False)
     asked = [r.path for r in site.requests()[since:] if r.path.startswith("/tpost/")]
     assert asked == ["/tpost/m3p9r2c7a1-glavnoe-s-press-konferentsii-kabineta"]
     assert third.counts["not_modified"] + third.counts["unchanged"] >= 1
+
+
+def test_a_crawl_asked_for_by_hand_checks_every_page(
+    site: SiteServer, redis_url: str, store: Store
+) -> None:
+    with open_deps(site.settings(revalidate_after=DAY), redis_url) as deps:
+        crawl_all(deps)
+        since = len(site.requests())
+        again = crawl_all(deps)  # `nam-feeds crawl`, `recrawl --all`, POST /api/recrawl
+    asked = [r for r in site.requests()[since:] if "/tpost/" in r.path or "/post/" in r.path]
+    assert again.counts["skipped"] == 0 and len(asked) == 6
+    assert all(r.headers.get("if-none-match") for r in asked if r.status == 304)
