@@ -1,54 +1,23 @@
-"""The people registry and matching of their names in any script, spelling or case form.
+"""Matching people's names in any script, spelling or case form: attributions and mentions.
 
-Pure: reads `services/data/people.json` once through importlib.resources and does no other I/O.
+Pure: the registry (services.people_registry) is package data read once; no other I/O.
 """
 
 from __future__ import annotations
 
-import json
 import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
-import cyrtranslit
 from rapidfuzz.distance import Levenshtein
 
 from services.model import Speaker
+from services.name_keys import CYRILLIC, GIVEN_ENDING, latin, sound_key
+from services.people_registry import Person, Profile, all_people, get_person, profiles
 
-
-@dataclass(frozen=True)
-class Person:
-    """A known speaker. Given names and surnames are listed separately so that full,
-    initialled and reversed forms need not be; see `spellings` for the full set."""
-
-    id: str
-    name: str
-    name_ru: str
-    name_be: str
-    gender: str = "m"
-    given_names: tuple[str, ...] = ()
-    surnames: tuple[str, ...] = ()
-
-    @property
-    def spellings(self) -> tuple[str, ...]:
-        """Every surname alone, with each given name, and with each given name's initial."""
-        forms: dict[str, None] = dict.fromkeys(self.surnames)
-        for surname in self.surnames:
-            for given in self.given_names:
-                forms.setdefault(f"{given} {surname}")
-                forms.setdefault(f"{given[0]}. {surname}")
-        return tuple(forms)
-
-
-def all_people() -> tuple[Person, ...]:
-    return tuple(profile.person for profile in _profiles())
-
-
-def get_person(person_id: str) -> Person | None:
-    return _by_id().get(person_id)
+_FUZZY_MIN_GIVEN = 6
+_FUZZY_MIN_STEM = 8  # shorter stems have too many real neighbours (Garbuzova, Nazarov)
 
 
 @lru_cache(maxsize=8192)
@@ -83,118 +52,10 @@ def find_mentions(text: str) -> list[Speaker]:
     return list(found.values())
 
 
-# --- spelling keys ------------------------------------------------------------------------
-
-_CYRILLIC = re.compile("[\u0400-\u04ff]")
-# Before cyrtranslit's Belarusian table, which lacks the Russian-only letters; х becomes a
-# Latin h so that a Latin x can always be read as "ks" (Alexander).
-_CYRILLIC_FIRST = str.maketrans({"щ": "шч", "ъ": "", "х": "h"})
-_LATIN_SPECIAL = str.maketrans(
-    {"č": "ch", "š": "sh", "ž": "zh", "ł": "l", "x": "ks", "w": "v", "q": "k", "ß": "ss"}
-)
-_STRESS = re.compile("[\u0300\u0301]")
-# One pass, leftmost alternative first: the longer letter groups must precede their parts.
-_GROUPS = re.compile("szcz|shch|tsch|sch|tch|cz|sz|kh|ch|ck|tz|ts|ie|[cgjyo]")
-_GROUP_KEYS = {
-    "szcz": "sh", "shch": "sh", "sch": "sh", "sz": "sh", "tsch": "h", "tch": "h", "cz": "h",
-    "kh": "h", "ch": "h", "g": "h", "ck": "k", "tz": "t", "ts": "t", "c": "t", "ie": "e",
-    "j": "i", "y": "i", "o": "a",
-}  # fmt: skip
-_V_AS_U = re.compile("v(?![aeiu])")  # ў, ŭ, ow and ov before a consonant sound alike
-_REPEATS = re.compile(r"(.)\1+")
-_GIVEN_ENDING = re.compile("[aeiu]*m$|[aeiu]+$")
-_FLEETING = re.compile("([^aeiu])[ae]([^aeiu])$")  # Павел -> Павла, Paval -> Paŭla
-_FUZZY_MIN_GIVEN = 6
+# --- surnames -----------------------------------------------------------------------------
 
 
-def _unstressed(text: str) -> str:
-    """Belarusian and Russian text may carry stress marks; NFC afterwards keeps й, ё, ў whole."""
-    return unicodedata.normalize("NFC", _STRESS.sub("", unicodedata.normalize("NFD", text)))
-
-
-@lru_cache(maxsize=16384)
-def _latin(word: str) -> str:
-    """Plain a-z letters of a word in any script: Cyrillic through cyrtranslit's Belarusian
-    table (it reads Russian too once щ and ъ are spelled out), diacritics dropped."""
-    text = _unstressed(word).lower()
-    if _CYRILLIC.search(text):
-        text = cyrtranslit.to_latin(text.translate(_CYRILLIC_FIRST), "by")
-    text = unicodedata.normalize("NFKD", text.translate(_LATIN_SPECIAL))
-    return "".join(ch for ch in text if "a" <= ch <= "z")
-
-
-@lru_cache(maxsize=16384)
-def _key(word: str) -> str:
-    """A coarse sound key: Kovalevsky, Kavaleŭski and Кавалеўскі all become kavaleuski."""
-    folded = _GROUPS.sub(lambda m: _GROUP_KEYS[m.group()], _latin(word))
-    return _REPEATS.sub(r"\1", _V_AS_U.sub("u", folded))
-
-
-def _given_stems(key: str) -> set[str]:
-    """A given name's key without its case ending (Святланы, Валерием, Ольгой), and for
-    names like Pavel also the stem that loses its last vowel when declined."""
-    stem = _GIVEN_ENDING.sub("", key)
-    if stem != key:
-        return {stem}
-    return {stem, _V_AS_U.sub("u", _FLEETING.sub(r"\1\2", stem))}
-
-
-# --- surnames and their case forms -------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Paradigm:
-    """How a surname's key ends in each case (after `_key` folding)."""
-
-    nominative: tuple[str, ...]
-    endings: tuple[str, ...]
-    stem_suffix: str = ""
-    # Endings that are also the nominative of the other gender (Азарова): accepted only in
-    # Cyrillic, where names decline, and with a given name or initial that confirms the
-    # person; in Latin script "Alexandra Azarova" is a woman.
-    ambiguous: frozenset[str] = frozenset()
-
-
-_ADJECTIVE_F = _Paradigm(("aia", "a"), ("aia", "a", "ai", "uiu", "aiu"), "sk")
-_ADJECTIVE_M = _Paradigm(("i",), ("i", "aha", "amu", "im", "am"), "sk")
-_OVA_F = _Paradigm(("ava",), ("ava", "avai", "avu", "avaiu"))
-_OV_M = _Paradigm(("au",), ("au", "ava", "avu", "avim", "ave"), ambiguous=frozenset({"ava"}))
-_A_M = _Paradigm(("a",), ("a", "i", "u", "am", "ai"))
-_CONSONANT_M = _Paradigm(("",), ("", "a", "u", "am", "e"))
-_FIXED = _Paradigm(("",), ("",))
-_FUZZY_MIN_STEM = 8  # shorter stems have too many real neighbours (Garbuzova, Nazarov)
-
-
-def _paradigm_for(gender: str, key: str) -> _Paradigm:
-    if gender == "f":
-        if key.endswith(("skaia", "ska")):
-            return _ADJECTIVE_F
-        return _OVA_F if key.endswith("ava") else _FIXED
-    if key.endswith("ski"):
-        return _ADJECTIVE_M
-    if key.endswith("au"):
-        return _OV_M
-    return _A_M if key.endswith("a") else _CONSONANT_M
-
-
-def _stem(key: str, paradigm: _Paradigm) -> str:
-    for ending in sorted(paradigm.nominative, key=len, reverse=True):
-        stem = key[: len(key) - len(ending)]
-        if key.endswith(ending) and stem.endswith(paradigm.stem_suffix):
-            return stem
-    raise ValueError(f"people: surname key {key!r} does not decline like its canonical form")
-
-
-@dataclass(frozen=True)
-class _Profile:
-    person: Person
-    paradigm: _Paradigm
-    stems: frozenset[str]
-    given_latin: tuple[str, ...]
-    given_stems: frozenset[str]
-
-
-def _surname_match(key: str, profile: _Profile) -> bool | None:
+def _surname_match(key: str, profile: Profile) -> bool | None:
     """None: not this person's surname; False: a sure match; True: a match that needs a
     given name to confirm it."""
     paradigm, result = profile.paradigm, None
@@ -216,51 +77,6 @@ def _near(stem: str, stems: frozenset[str]) -> bool:
         and known[0] == stem[0]
         and Levenshtein.distance(stem, known, score_cutoff=1) <= 1
         for known in stems
-    )
-
-
-# --- registry ----------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def _profiles() -> tuple[_Profile, ...]:
-    raw = json.loads(resources.files("services").joinpath("data/people.json").read_text("utf-8"))
-    return tuple(_profile(_person(entry)) for entry in raw["people"])
-
-
-@lru_cache(maxsize=1)
-def _by_id() -> dict[str, Person]:
-    return {profile.person.id: profile.person for profile in _profiles()}
-
-
-def _person(entry: dict[str, object]) -> Person:
-    def names(field: str) -> tuple[str, ...]:
-        value = entry.get(field, [])
-        return tuple(str(item) for item in value) if isinstance(value, list) else ()
-
-    return Person(
-        id=str(entry["id"]),
-        name=str(entry["name"]),
-        name_ru=str(entry["name_ru"]),
-        name_be=str(entry["name_be"]),
-        gender=str(entry.get("gender", "m")),
-        given_names=names("given_names"),
-        surnames=names("surnames"),
-    )
-
-
-def _profile(person: Person) -> _Profile:
-    """Spellings in the data are nominative; the canonical names count as spellings too."""
-    canonical = (person.name, person.name_ru, person.name_be)
-    surnames = {*person.surnames, *(name.split()[-1] for name in canonical)}
-    givens = {*person.given_names, *(name.split()[0] for name in canonical)}
-    paradigm = _paradigm_for(person.gender, _key(person.name.split()[-1]))
-    return _Profile(
-        person=person,
-        paradigm=paradigm,
-        stems=frozenset(_stem(_key(surname), paradigm) for surname in surnames),
-        given_latin=tuple(sorted({_latin(given) for given in givens})),
-        given_stems=frozenset(stem for given in givens for stem in _given_stems(_key(given))),
     )
 
 
@@ -290,19 +106,19 @@ class _Token:
 
     @property
     def latin(self) -> str:
-        return _latin(self.text)
+        return latin(self.text)
 
     @property
     def key(self) -> str:
-        return _key(self.text)
+        return sound_key(self.text)
 
 
 def _tokens(text: str, pattern: re.Pattern[str] = _WORD) -> Iterator[_Token]:
     for match in pattern.finditer(text):
         word, end = match.group(), match.end()
-        if _POSSESSIVE.search(word) and not _CYRILLIC.search(word):
+        if _POSSESSIVE.search(word) and not CYRILLIC.search(word):
             word, end = word[:-2], end - 2
-        letters = len(_latin(word)) or 1
+        letters = len(latin(word)) or 1
         dotted = text.startswith(".", end)
         abbrev = letters == 1 or (dotted and letters <= 3)
         yield _Token(word, match.start(), end + 1 if abbrev and dotted else end, abbrev)
@@ -319,10 +135,10 @@ def _clean(as_written: str) -> str:
     return text
 
 
-def _given_consistent(token: _Token, profile: _Profile) -> bool:
+def _given_consistent(token: _Token, profile: Profile) -> bool:
     if token.abbrev:
         return bool(token.latin) and any(g.startswith(token.latin) for g in profile.given_latin)
-    stem = _GIVEN_ENDING.sub("", token.key)
+    stem = GIVEN_ENDING.sub("", token.key)
     return stem in profile.given_stems or (
         len(stem) >= _FUZZY_MIN_GIVEN
         and any(
@@ -332,7 +148,7 @@ def _given_consistent(token: _Token, profile: _Profile) -> bool:
     )
 
 
-def _match_name(text: str) -> _Profile | None:
+def _match_name(text: str) -> Profile | None:
     words = [t for t in _tokens(text) if t.latin not in _HONORIFICS]
     if not words or len(words) > 4:
         return None
@@ -340,7 +156,7 @@ def _match_name(text: str) -> _Profile | None:
         (index, profile, ambiguous)
         for index, word in enumerate(words)
         if not word.abbrev and len(word.key) >= 3
-        for profile in _profiles()
+        for profile in profiles()
         if (ambiguous := _surname_match(word.key, profile)) is not None
     ]
     if len({profile.person.id for _, profile, _ in hits}) != 1:
@@ -357,7 +173,7 @@ def _match_name(text: str) -> _Profile | None:
 
 def _mention_at(text: str, tokens: list[_Token], index: int) -> Speaker | None:
     token = tokens[index]
-    hits = [(p, a) for p in _profiles() if (a := _surname_match(token.key, p)) is not None]
+    hits = [(p, a) for p in profiles() if (a := _surname_match(token.key, p)) is not None]
     if len(hits) != 1:
         return None
     profile, ambiguous = hits[0]
@@ -378,7 +194,7 @@ def _mention_at(text: str, tokens: list[_Token], index: int) -> Speaker | None:
 
 
 def _declined(surname: _Token, *, confirmed: bool) -> bool:
-    return confirmed and bool(_CYRILLIC.search(surname.text))
+    return confirmed and bool(CYRILLIC.search(surname.text))
 
 
 def _name_before(text: str, first: _Token, second: _Token) -> bool:
@@ -389,5 +205,8 @@ def _name_before(text: str, first: _Token, second: _Token) -> bool:
     return capital and not text[first.end : second.start].strip()
 
 
-def _names_someone_else(token: _Token, profile: _Profile) -> bool:
-    return any(other is not profile and _given_consistent(token, other) for other in _profiles())
+def _names_someone_else(token: _Token, profile: Profile) -> bool:
+    return any(other is not profile and _given_consistent(token, other) for other in profiles())
+
+
+__all__ = ["Person", "all_people", "find_mentions", "get_person", "resolve_speaker"]

@@ -11,8 +11,12 @@ ROOT = Path(__file__).resolve().parent.parent
 PURE = [
     "services/model.py",
     "services/people.py",
+    "services/people_registry.py",
+    "services/name_keys.py",
     "services/topics.py",
     "services/discovery.py",
+    "services/urls.py",
+    "services/fetched.py",
     *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "services/parsing").glob("*.py")),
     "feeds/render.py",
     "feeds/entries.py",
