@@ -9,7 +9,9 @@ as the crawl. A sitemap that fails is recorded and the walk goes on.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import structlog
@@ -34,6 +36,8 @@ OPTIONAL_FEEDS = ("/blog-feed.xml",)
 MAX_DEPTH = 3  # an index of indexes is already unusual (sitemaps.org forbids nesting)
 MAX_SITEMAPS = 1000
 _GZIP_MAGIC = b"\x1f\x8b"
+
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -95,13 +99,8 @@ class _Walk:
         if url in self.seen or len(self.seen) >= MAX_SITEMAPS:
             return
         self.seen.add(url)
-        body = self._fetch(url, optional=optional)
-        if body is None:
-            return
-        try:
-            result = urls_from_sitemap(body, url=url)
-        except ParseError as exc:
-            self._fail(url, exc)
+        result = self._read(url, urls_from_sitemap, optional=optional)
+        if result is None:
             return
         for entry in result.sitemaps:
             if depth < MAX_DEPTH:
@@ -110,15 +109,7 @@ class _Walk:
             self._add_group(item, source=url)
 
     def feed(self, url: str, *, optional: bool) -> None:
-        body = self._fetch(url, optional=optional)
-        if body is None:
-            return
-        try:
-            links = urls_from_feed(body, url=url)
-        except ParseError as exc:
-            self._fail(url, exc)
-            return
-        for link in links:
+        for link in self._read(url, urls_from_feed, optional=optional) or ():
             self._add(DiscoveredUrl(link.strip(), None, url))
 
     def _add_group(self, item: SitemapUrl, *, source: str) -> None:
@@ -139,6 +130,18 @@ class _Walk:
         lastmods = [m for m in (known.lastmod, found.lastmod) if m]
         alternates = tuple(dict.fromkeys(known.alternates + found.alternates))
         self.found[url] = replace(known, lastmod=max(lastmods, default=None), alternates=alternates)
+
+    def _read(self, url: str, parse: Callable[..., R], *, optional: bool) -> R | None:
+        """Fetch one document and read it with `parse(body, url=url)` (urls_from_sitemap,
+        urls_from_feed); None when either failed, which is recorded, not raised."""
+        body = self._fetch(url, optional=optional)
+        if body is None:
+            return None
+        try:
+            return parse(body, url=url)
+        except ParseError as exc:
+            self._fail(url, exc)
+            return None
 
     def _fetch(self, url: str, *, optional: bool) -> bytes | None:
         try:

@@ -21,6 +21,7 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 REDIS_DATABASES = 16  # Redis's default `databases`: numbers 0..15
 
 T = TypeVar("T")
+N = TypeVar("N", int, float)
 
 
 @dataclass(frozen=True)
@@ -233,24 +234,21 @@ def _data_dir(name: str, value: str) -> Path:
 
 
 def _int_between(low: int, high: int) -> Callable[[str, str], int]:
-    def parse(name: str, value: str) -> int:
-        try:
-            number = int(value)
-        except ValueError:
-            raise ConfigError(name, f"{value!r} is not a whole number") from None
-        if not low <= number <= high:
-            raise ConfigError(name, f"{number} is outside {low}..{high}")
-        return number
-
-    return parse
+    return _number_between(int, "a whole number", low, high)
 
 
 def _float_between(low: float, high: float) -> Callable[[str, str], float]:
-    def parse(name: str, value: str) -> float:
+    return _number_between(float, "a number", low, high)
+
+
+def _number_between(
+    kind: Callable[[str], N], noun: str, low: N, high: N
+) -> Callable[[str, str], N]:
+    def parse(name: str, value: str) -> N:
         try:
-            number = float(value)
+            number = kind(value)
         except ValueError:
-            raise ConfigError(name, f"{value!r} is not a number") from None
+            raise ConfigError(name, f"{value!r} is not {noun}") from None
         if not low <= number <= high:
             raise ConfigError(name, f"{number} is outside {low}..{high}")
         return number
