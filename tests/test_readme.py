@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from feeds.cli import main
+from tests.conftest import require_program
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -39,3 +41,15 @@ def test_the_two_set_up_commands_are_there() -> None:
     assert test_command in blocks
     ci = (ROOT / ".ci/run").read_text(encoding="utf-8")
     assert ".venv/bin/pytest -q" in ci
+
+
+def test_a_missing_client_program_fails_in_ci_and_is_skipped_elsewhere(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="apt-get install -y no-such-reader"):
+        require_program("no-such-reader", "apt-get install -y no-such-reader")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="no-such-reader is not installed"):
+        require_program("no-such-reader", "apt-get install -y no-such-reader")
+    assert require_program("sh", "apt-get install -y dash").endswith("sh")

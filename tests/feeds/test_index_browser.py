@@ -23,6 +23,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from services.people import get_person
 from services.storage import Store
 from services.topics import get_topic
+from tests.conftest import require_program
 from tests.feeds.test_publish import load_mirror
 from tests.feeds.test_web import Serve, serve  # noqa: F401  (the uvicorn server fixture)
 
@@ -33,15 +34,7 @@ FORMATS = ("atom", "rss")
 
 
 def chromium_executable() -> str:
-    found = shutil.which("chromium") or (
-        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
-    )
-    if found is None:
-        pytest.fail(
-            f"chromium is not installed; this test needs the real browser: `{INSTALL}`",
-            pytrace=False,
-        )
-    return found
+    return require_program("chromium", INSTALL, "/usr/bin/chromium")
 
 
 def run_chromium(executable: str, profile: Path, *args: str) -> bytes:

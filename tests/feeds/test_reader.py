@@ -16,7 +16,6 @@ one item per distinct entry id of all feeds.
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
 import subprocess
 from collections import Counter
@@ -34,6 +33,7 @@ from feeds.render import FeedSpec
 from services.crawl import crawl_all, open_deps
 from services.model import LANGUAGES, Post
 from services.storage import Store
+from tests.conftest import require_program
 from tests.feeds.test_publish import expected_count
 from tests.feeds.test_web import Serve, serve  # noqa: F401  (the uvicorn server fixture)
 from tests.fixtures.site import SITE, SiteServer
@@ -165,12 +165,7 @@ NewReader = Callable[[str], Newsboat]
 @pytest.fixture
 def new_reader(tmp_path: Path) -> NewReader:
     """Make newsboat profiles under tmp_path; a clear failure when newsboat is missing."""
-    executable = shutil.which("newsboat")
-    if executable is None:
-        pytest.fail(
-            f"newsboat is not installed; this test needs the real reader: `{INSTALL}`",
-            pytrace=False,
-        )
+    executable = require_program("newsboat", INSTALL)
 
     def make(name: str) -> Newsboat:
         return Newsboat(executable, tmp_path / "newsboat" / name)
