@@ -343,8 +343,11 @@ def test_a_redis7_data_dir_is_not_opened_by_redis_62(tmp_path: Path) -> None:
 def test_worker_databases() -> None:
     assert worker_db("") == 1
     assert worker_db("gw0") == 1
-    assert worker_db("gw3") == 4
-    assert 1 <= worker_db("gw40") <= 15
+    assert worker_db("gw3") == 7
+    assert 1 <= worker_db("gw40") <= 13
+    # a worker's data database is never another worker's broker database (data + 1)
+    datas = {worker_db(f"gw{n}") for n in range(7)}
+    assert len(datas) == 7 and not datas & {d + 1 for d in datas}
     assert url_with_db("redis://127.0.0.1:6379", 2) == "redis://127.0.0.1:6379/2"
     assert url_with_db("redis://h:1/0", 3) == "redis://h:1/3"
     assert url_with_db("unix:///tmp/r.sock", 4) == "unix:///tmp/r.sock?db=4"
