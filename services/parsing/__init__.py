@@ -34,7 +34,8 @@ def parse_post(html: bytes, url: str) -> Post:
     if not html or html.isspace():
         raise ParseError(url, "the page is empty")
     try:
-        tree = LexborHTMLParser(bytes(html))
+        # encoding=True honours a BOM or a <meta charset> (a cp1251 page); UTF-8 costs nothing
+        tree = LexborHTMLParser(bytes(html), encoding=True)
     except Exception as exc:  # selectolax raises bare errors on bytes it cannot decode
         raise ParseError(url, f"not readable as HTML ({exc})") from exc
     cms, raw = _extract(tree, url, bytes(html))
@@ -93,14 +94,19 @@ def _build(raw: RawPage, cms: Cms, url: str) -> Post:
 
 
 def _same_site(candidate: str | None, url: str) -> str | None:
-    """The page's canonical URL, when it names the same host (a copied page's canonical
-    pointing elsewhere must not redirect our ids)."""
+    """The page's canonical URL, when it names the same site, `www.` or not (a copied
+    page's canonical pointing elsewhere must not redirect our ids)."""
     if not candidate:
         return None
     parts, base = urlsplit(candidate), urlsplit(url)
-    if parts.scheme in ("http", "https") and parts.hostname == base.hostname:
+    if parts.scheme in ("http", "https") and _site(parts.hostname) == _site(base.hostname):
         return candidate
     return None
+
+
+def _site(host: str | None) -> str:
+    host = (host or "").lower()
+    return host[4:] if host.startswith("www.") else host
 
 
 def post_id(url: str, cms: Cms, native_id: str | None = None) -> str:

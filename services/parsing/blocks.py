@@ -95,6 +95,7 @@ class _Collector:
         text = _join_lines("".join(t for t, _ in parts))
         if not text:
             return False
+        parts = _glue(parts)
         styled = [(t, st) for t, st in parts if not _STYLE_NEUTRAL.match(t)]
         bold = bool(styled) and all(st & BOLD for _, st in styled)
         italic = bool(styled) and all(st & ITALIC for _, st in styled)
@@ -112,6 +113,23 @@ class _Collector:
         self.flush()
         if self.blocks and self.blocks[-1].kind != "empty":
             self.blocks.append(EMPTY)
+
+
+def _glue(parts: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """The end of a word left outside its bold (`<b>Relations with Ukrain</b>e:`) is bold."""
+    glued = list(parts)
+    for i in range(1, len(glued)):
+        text, style = glued[i]
+        before, before_style = glued[i - 1]
+        if (
+            before_style & BOLD
+            and not style & BOLD
+            and before[-1:].isalnum()
+            and text[:1].isalnum()
+            and not any(c.isspace() for c in text)
+        ):
+            glued[i] = (text, style | BOLD)
+    return glued
 
 
 def _bold_lead(parts: list[tuple[str, int]]) -> str:
@@ -163,7 +181,7 @@ def _walk(
         elif tag is None or tag.startswith("-") or tag in _SKIP:
             continue
         elif tag in _HEADINGS:
-            out.heading(child.text(deep=True))
+            out.heading(_heading_text(child))
         elif tag in _INLINE:
             _walk(child, out, _style(child, style), is_empty_line, is_media)
         elif child.first_child is None:
@@ -178,6 +196,19 @@ def _walk(
             out.flush()
             if len(out.blocks) == before and is_empty_line(child):
                 out.empty_line()
+
+
+def _heading_text(node: LexborNode) -> str:
+    """A heading's text, a line break in it read as a space (`Sanctions<br>and borders`)."""
+    if node.css_first("br") is None:
+        return node.text(deep=True) or ""
+    parts = []
+    for child in node.traverse(include_text=True):
+        if child.tag == "-text":
+            parts.append(child.text_content or "")
+        elif child.tag == "br":
+            parts.append(" ")
+    return "".join(parts)
 
 
 def _no_media(node: LexborNode) -> bool:

@@ -15,6 +15,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 _ARTICLE_TYPES = frozenset(("blogposting", "newsarticle", "article", "reportagenewsarticle"))
 _TITLE_SUFFIX = re.compile(r"\s+[|–—-]\s+[^|–—-]{1,40}$")
+_OG_SUFFIX = re.compile(r"\s+\|\s+[^|]{1,40}$")  # `… | NAU`; a dash may belong to the title
 # The site's audience and its editors are in Minsk; Tilda shows dates in the project's zone.
 SITE_TZ = timezone(timedelta(hours=3), "Europe/Minsk")
 
@@ -39,7 +40,8 @@ def read_head(tree: LexborHTMLParser) -> HeadMeta:
         ).strip()
         for node in tree.css("meta[property], meta[name]")
     }
-    meta.title = _first_text(article.get("headline"), og.get("og:title"), _page_title(tree))
+    og_title = _OG_SUFFIX.sub("", og.get("og:title") or "")
+    meta.title = _first_text(article.get("headline"), og_title, _page_title(tree))
     meta.published = _first_time(article.get("datePublished"), og.get("article:published_time"))
     meta.modified = _first_time(article.get("dateModified"), og.get("article:modified_time"))
     meta.language = _lang_code(article.get("inLanguage")) or _lang_code(og.get("og:locale"))

@@ -38,6 +38,7 @@ _LABEL = re.compile(
     re.IGNORECASE,
 )
 _HEADING_MAX = 250
+_HASHTAGS = re.compile(r"(?:#[^\W_][\w-]*\s*)+")
 
 
 @dataclass
@@ -154,6 +155,8 @@ class _Builder:
 
     def paragraph(self, block: Block) -> None:
         text = block.text
+        if _HASHTAGS.fullmatch(text):
+            return  # `#NAM #Latushka` after the last answer is not part of it
         if self._closed is not None:
             self._settle()
         if self._open is not None and self._continue_quote(text):
@@ -232,6 +235,11 @@ class _Builder:
 
     def _bold_lead(self, block: Block) -> bool:
         lead = block.bold_lead
+        if not lead.endswith((":", "?")) and ":" in lead and block.text.startswith(lead):
+            # the bold ran on past the heading into the quote: `<b>Sanctions: "We</b> must`
+            cut = lead.rindex(":") + 1
+            if quotes.opens_quote(block.text[cut:].strip()):
+                lead = lead[:cut]
         rest = block.text[len(lead) :].strip() if block.text.startswith(lead) else ""
         if not rest:
             return False

@@ -41,10 +41,11 @@ def extract(tree: LexborHTMLParser, url: str) -> RawPage | None:
     popup = tree.css_first(_POPUP) or content
     title = node_text(popup.css_first(".js-feed-post-title")) or head.title
     blocks = extract_blocks(content, _is_empty_line)
+    # A Tilda project writes one `lang` on every page whatever the post's language, so the
+    # letters decide; the markup only breaks a tie for a post with no text to go by.
+    text = " ".join([title or "", *(b.text for b in blocks[:20])])
     language = (
-        html_language(tree)
-        or head.language
-        or detect_language(" ".join([title or "", *(b.text for b in blocks[:20])]))
+        detect_language(text) if text.strip() else (html_language(tree) or head.language or "ru")
     )
     published = head.published
     if published is None:
