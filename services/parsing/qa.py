@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from services.model import Answer, Section, Speaker
-from services.parsing import quotes
+from services.parsing import cues, quotes
 from services.parsing.blocks import Block
 from services.parsing.speakers import (
     INITIALLED,
@@ -25,20 +25,6 @@ from services.parsing.speakers import (
     mentioned_speaker,
     narrow,
 )
-
-_SOURCE = re.compile(
-    r"^(?:source|sources|джерела|источник|крыніца|крыніцы|krynica|krynicy)\s*[:—–-]\s*"
-    r"(?P<label>.{2,60})$",
-    re.IGNORECASE,
-)
-# Transcript labels: `Q: …?` / `Вопрос: …`, `A: …` / `Адказ: …`. A single letter needs the
-# colon right after it, so that `A. Azarov:` stays a speaker.
-_LABEL = re.compile(
-    r"^(?:(?P<q>question|вопрос|пытанне|q)|(?P<a>answer|ответ|адказ|a))\s*:\s*(?=\S)",
-    re.IGNORECASE,
-)
-_HEADING_MAX = 250
-_HASHTAGS = re.compile(r"(?:#[^\W_][\w-]*\s*)+")
 
 
 @dataclass
@@ -155,7 +141,7 @@ class _Builder:
 
     def paragraph(self, block: Block) -> None:
         text = block.text
-        if _HASHTAGS.fullmatch(text):
+        if cues.is_hashtags(text):
             return  # `#NAM #Latushka` after the last answer is not part of it
         if self._closed is not None:
             self._settle()
@@ -258,12 +244,12 @@ class _Builder:
         return True
 
     def _source_line(self, text: str) -> bool:
-        if self.source is not None or len(text) > 80:
+        if self.source is not None:
             return False
-        match = _SOURCE.match(text)
-        if not match:
+        label = cues.source_label(text)
+        if label is None:
             return False
-        self.source = match.group("label").strip().rstrip(".")
+        self.source = label
         return True
 
     def _plain(self, text: str) -> None:
@@ -305,33 +291,18 @@ class _Builder:
         ):
             closed, self._closed = self._closed, None  # bold or not, a name after a quote
             self.answer(closed.text, name)
-        elif label := _LABEL.match(text):
+        elif label := cues.transcript_label(text):
             self._labelled(label, text)
-        elif _is_question(block):
+        elif cues.is_question(block):
             self._settle()
             self.question(quotes.strip_dash(text), interview=True)
         elif block.bold and (name := self._speaker_line(text)):
             self._settle()
             self._next_speaker = name
-        elif _is_heading(block):
+        elif cues.is_heading(block):
             self.heading(text)
         else:
             self.paragraph(block)
-
-
-def _is_question(block: Block) -> bool:
-    emphasised = block.kind == "heading" or block.bold or block.italic
-    return emphasised and block.text.rstrip().endswith("?")
-
-
-def _is_heading(block: Block) -> bool:
-    if block.kind == "heading":
-        return True
-    if not block.bold or len(block.text) > _HEADING_MAX:
-        return False
-    if quotes.opens_quote(block.text):
-        return False
-    return block.text.endswith(":") or not block.text.endswith((".", "!", "…"))
 
 
 def build_sections(
