@@ -22,6 +22,7 @@ _BARE_TAIL = re.compile(r"(?<=[»\"”])[\s,]+([^—–()\"«»“”„]{2,60}?
 _NAME_PREFIX_VERB = re.compile(r"\s+(?P<verb>[^\W\d_]+)$")
 # after the closing mark: a footnote (`»¹`, `"*`) or a stage remark (`(laughs)`, `(смеется)`)
 _TRAILER = re.compile(r"(?:(?<=[»\"”])[\d*†‡¹²³]{1,3}|\s*\([^\W\d_A-ZА-ЯЁІЎ][^()]{0,29}\))$")
+_INITIAL_END = re.compile(r"(?:^|[\s.])[^\W\d_]\.$")  # `… P.` ends with an initial
 _FOOTNOTE_MARKS = frozenset("0123456789*†‡¹²³")
 _TAIL_WINDOW = 200
 _COMBINING = re.compile("[\u0300-\u036f]")  # stress marks: Ціхано́ўская
@@ -185,7 +186,7 @@ def name_from(candidate: str, *, allow_lowercase_lead: bool = True) -> str | Non
     `allow_lowercase_lead`, whatever precedes the capitalised words goes too (`said V.
     Kavaleuski`, `заявил представитель Кабинета по иностранным делам Валерий Ковалевский`); a
     capitalised role may remain (`глава МИД В. Ковалевский`), which the resolver narrows."""
-    candidate = _ROLE_DASH.split(candidate.strip(), maxsplit=1)[0].strip().strip(".:;").strip()
+    candidate = _strip_ends(_ROLE_DASH.split(candidate.strip(), maxsplit=1)[0])
     if len(candidate) > 90:
         return None
     bounds = [0]
@@ -210,7 +211,7 @@ def split_names(attribution: str) -> list[str]:
 
 
 def _one_name(candidate: str, allow_lowercase_lead: bool) -> str | None:
-    candidate = candidate.strip().strip(".:;").strip()
+    candidate = _strip_ends(candidate)
     tokens = candidate.replace(".", ". ").split()
     if allow_lowercase_lead:
         start = len(tokens)
@@ -225,6 +226,14 @@ def _one_name(candidate: str, allow_lowercase_lead: bool) -> str | None:
     if all(t.endswith(".") for t in tokens):
         return None  # initials alone name nobody
     return _suffix_with(candidate, "".join(tokens))
+
+
+def _strip_ends(text: str) -> str:
+    """Without punctuation around it, but an initial keeps its period (`Latushka P.`)."""
+    text = text.strip().strip(":;").strip()
+    while text.endswith(".") and not _INITIAL_END.search(text):
+        text = text[:-1].rstrip()
+    return text.lstrip(".").strip()
 
 
 def _is_name_token(token: str) -> bool:

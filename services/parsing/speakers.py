@@ -25,19 +25,30 @@ _INTERVIEW_MARKER = re.compile(
 
 def narrow(name: str, resolve: Resolver) -> str:
     """The part of an attribution that is the person: `глава МИД Кабинета В. Ковалевский` is
-    `В. Ковалевский`. The longest ending that names a known person wins; an unknown name
-    keeps at most its last two words (three with an initial), roles being longer."""
+    `В. Ковалевский`. The longest ending that names a known person wins, but a word dropped
+    right before a lone surname must be a role (an acronym such as МИД), never a given name
+    or an initial: `A. Latushka` and `Андрей Ковалевский` are other people with those
+    surnames. An unknown name keeps at most its last two words (three with an initial)."""
     tokens = name.split()
     if len(tokens) <= 1:
         return name
     for size in range(len(tokens), 0, -1):
         candidate = " ".join(tokens[-size:])
-        if resolve(candidate).id:
-            return _ending(name, size)
+        if not resolve(candidate).id:
+            continue
+        if size == 1 and _may_be_given_name(tokens[-2]):
+            break
+        return _ending(name, size)
     if len(tokens) <= 3:
         return name
     size = 3 if tokens[-3].endswith(".") or tokens[-2].endswith(".") else 2
     return _ending(name, size)
+
+
+def _may_be_given_name(word: str) -> bool:
+    """A capitalised word or an initial; acronyms (МИД, NAM) are roles, not names."""
+    letters = word.rstrip(".")
+    return bool(letters) and letters[0].isupper() and not (len(letters) > 1 and letters.isupper())
 
 
 def _ending(name: str, words: int) -> str:
