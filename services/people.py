@@ -14,7 +14,14 @@ from rapidfuzz.distance import Levenshtein
 
 from services.model import Speaker
 from services.name_keys import CYRILLIC, GIVEN_ENDING, latin, sound_key
-from services.people_registry import Person, Profile, all_people, get_person, profiles
+from services.people_registry import (
+    Person,
+    Profile,
+    all_people,
+    common_given_stems,
+    get_person,
+    profiles,
+)
 
 _FUZZY_MIN_GIVEN = 6
 _FUZZY_MIN_STEM = 8  # shorter stems have too many real neighbours (Garbuzova, Nazarov)
@@ -91,8 +98,11 @@ _FINAL_INITIAL = re.compile(r"(?:^|[\s.])[^\W\d_]\.$")
 _ROLE_SPLIT = re.compile(r"\s*[,;(/–—]\s*|\s+-\s+")
 _HONORIFICS = frozenset(
     {"mr", "mrs", "ms", "miss", "dr", "sir", "madam", "pan", "pani", "spadar", "spadarynia",
-     "hn", "hzha", "hospodin", "hospozha"}
+     "spadarynja", "spadaryni", "spadara", "spadaru", "hn", "hzha", "hospodin", "hospozha",
+     "herr", "frau", "mme", "madame", "monsieur"}
 )  # fmt: skip
+# Lithuanian given-name endings in key form: Pavelas, Aleksandras, Valerijus.
+_LITHUANIAN_ENDING = re.compile("(?:iu|[aiu])s$")
 # Patronymics in key form: -ovna/-eŭna, -ovich/-avič and their case forms.
 _PATRONYMIC = re.compile(r"(?:a|e)un(?:a|i|ai|u|aiu)$|(?:a|e)vih(?:a|u|am|e)?$")
 
@@ -138,7 +148,18 @@ def _clean(as_written: str) -> str:
 def _given_consistent(token: _Token, profile: Profile) -> bool:
     if token.abbrev:
         return bool(token.latin) and any(g.startswith(token.latin) for g in profile.given_latin)
+    return any(_given_stem_matches(stem, profile) for stem in _given_token_stems(token))
+
+
+def _given_token_stems(token: _Token) -> tuple[str, ...]:
+    """The stem of a written given name; in Latin script also without a Lithuanian ending."""
     stem = GIVEN_ENDING.sub("", token.key)
+    if CYRILLIC.search(token.text) or not _LITHUANIAN_ENDING.search(stem):
+        return (stem,)
+    return stem, GIVEN_ENDING.sub("", _LITHUANIAN_ENDING.sub("", stem))
+
+
+def _given_stem_matches(stem: str, profile: Profile) -> bool:
     return stem in profile.given_stems or (
         len(stem) >= _FUZZY_MIN_GIVEN
         and any(
@@ -182,8 +203,8 @@ def _mention_at(text: str, tokens: list[_Token], index: int) -> Speaker | None:
     if before is not None and _name_before(text, before, token):
         if _given_consistent(before, profile):
             start, confirmed = before.start, True
-        elif before.abbrev or _names_someone_else(before, profile):
-            return None  # "A. Latushka", "Alina Latushka": someone else
+        elif before.abbrev or _names_someone_else(before, profile) or _common_given(before):
+            return None  # "A. Latushka", "Alina Latushka", "Mykola Azarov": someone else
     after = tokens[index + 1] if index + 1 < len(tokens) else None
     if not confirmed and after is not None and _name_before(text, token, after):
         if not after.abbrev and _given_consistent(after, profile):
@@ -203,6 +224,11 @@ def _name_before(text: str, first: _Token, second: _Token) -> bool:
     dotted = first.end > first.start + len(first.text)
     capital = first.text[:1].isupper() and (dotted or not first.abbrev)
     return capital and not text[first.end : second.start].strip()
+
+
+def _common_given(token: _Token) -> bool:
+    """A common given name of someone outside the registry (Mykola, Андрей, Анастасия)."""
+    return any(stem in common_given_stems() for stem in _given_token_stems(token))
 
 
 def _names_someone_else(token: _Token, profile: Profile) -> bool:

@@ -104,9 +104,25 @@ class Profile:
 
 
 @lru_cache(maxsize=1)
+def _raw() -> dict[str, list[object]]:
+    data = json.loads(resources.files("services").joinpath("data/people.json").read_text("utf-8"))
+    return data if isinstance(data, dict) else {}
+
+
+@lru_cache(maxsize=1)
 def profiles() -> tuple[Profile, ...]:
-    raw = json.loads(resources.files("services").joinpath("data/people.json").read_text("utf-8"))
-    return tuple(_profile(_person(entry)) for entry in raw["people"])
+    return tuple(_profile(_person(entry)) for entry in _raw()["people"] if isinstance(entry, dict))
+
+
+@lru_cache(maxsize=1)
+def common_given_stems() -> frozenset[str]:
+    """Stems of common given names of people who are not in the registry: a namesake's given
+    name before a registered surname ("Mykola Azarov") means someone else."""
+    return frozenset(
+        stem
+        for given in _raw().get("common_given_names", [])
+        for stem in given_stems(sound_key(str(given)))
+    )
 
 
 @lru_cache(maxsize=1)
@@ -145,4 +161,12 @@ def _profile(person: Person) -> Profile:
     )
 
 
-__all__ = ["Paradigm", "Person", "Profile", "all_people", "get_person", "profiles"]
+__all__ = [
+    "Paradigm",
+    "Person",
+    "Profile",
+    "all_people",
+    "common_given_stems",
+    "get_person",
+    "profiles",
+]

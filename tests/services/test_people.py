@@ -116,6 +116,14 @@ RESOLVES = [
     ("Вольгі Гарбуновай", HARBUNOVA),
     ("Ольгой Горбуновой", HARBUNOVA),
     ("Аліны Коўшык", KOUSHYK),
+    # honorifics and German/Lithuanian press forms
+    ("спадарыні Ціханоўскай", TSIKHANOUSKAYA),
+    ("спадару Латушку", LATUSHKA),
+    ("Herr Latuschko", LATUSHKA),
+    ("Mme Tikhanovskaïa", TSIKHANOUSKAYA),
+    ("Madame Tikhanovskaïa", TSIKHANOUSKAYA),
+    ("Alexander Asarow", AZARAU),
+    ("Pavelas Latuška", LATUSHKA),
 ]
 
 NOBODY = [
@@ -241,6 +249,11 @@ def test_mirror_attributions_resolve_as_expected() -> None:
         ("Интервью Александра Азарова", [("Александра Азарова", AZARAU)]),
         ("Сяргей Ціханоўскі і Святлана Ціханоўская", [("Святлана Ціханоўская", TSIKHANOUSKAYA)]),
         ("A. Latushka and Alina Latushka are not him", []),
+        # a namesake: a common given name that is not this person's
+        ("Mykola Azarov, Yanukovych's former prime minister", []),
+        ("Адвокат Андрей Ковалевский и Николая Азарова", []),
+        ("Pavelas Latuška ir Andrius Latuška", [("Pavelas Latuška", LATUSHKA)]),
+        ("Herr Latuschko sagte", [("Latuschko", LATUSHKA)]),
         ("Alexander Lukashenko and Azarova", []),
         ("Sanctions and the border crossings", []),
     ],
