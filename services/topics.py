@@ -26,10 +26,15 @@ ANSWER_HIT_CAP = 3
 MIN_ANSWER_HITS = 2
 ANSWER_SHARE = 0.5
 MAX_TOPICS = 3
+# A weak cue names an actor or a circumstance, not a subject ("EU sanctions", "attacks on
+# journalists"): it counts this much of a hit, and a topic only weak cues found in a heading or
+# question is not named there when another topic's subject cue is.
+WEAK_WEIGHT = 0.5
 
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 # Typographic apostrophes are common in Belarusian (з’ехаць) and English (EU’s) alike.
-_NORMALIZE = str.maketrans({"ё": "е", "’": "'", "ʼ": "'", "`": "'"})
+# Belarusian у turns into ў after a vowel (ўварванне, ва ўніверсітэце): both read as у.
+_NORMALIZE = str.maketrans({"ё": "е", "ў": "у", "’": "'", "ʼ": "'", "`": "'"})
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,8 @@ class Topic:
     slug: str
     names: Mapping[str, str] = field(compare=False)
     cues: Mapping[str, tuple[str, ...]] = field(compare=False, repr=False)
+    # Per language, the cues (among `cues`) that are weak: see WEAK_WEIGHT.
+    weak: Mapping[str, frozenset[str]] = field(compare=False, repr=False, default_factory=dict)
 
     def name(self, language: str) -> str:
         """Display name in `language`, English when the registry has none for it."""
@@ -47,10 +54,28 @@ class Topic:
 
 @dataclass(frozen=True)
 class _Matcher:
-    """One regex over every cue of a language; group n (1-based) marks cue n-1's topics."""
+    """One regex over every cue of a language; group n (1-based) marks cue n-1's topics, each
+    with whether the cue is weak for it."""
 
     pattern: re.Pattern[str]
-    topics_of_group: tuple[tuple[str, ...], ...]
+    topics_of_group: tuple[tuple[tuple[str, bool], ...], ...]
+
+
+@dataclass(frozen=True)
+class _Hits:
+    """A topic's cue hits in one text: subject (strong) and weak ones, and where the first
+    one starts."""
+
+    strong: int
+    weak: int
+    first: int
+
+    @property
+    def count(self) -> float:
+        return self.strong + WEAK_WEIGHT * self.weak
+
+
+_NO_HITS = _Hits(0, 0, 0)
 
 
 def all_topics() -> tuple[Topic, ...]:
@@ -77,56 +102,65 @@ def classify_section(
     in_question = _scan(question, matcher)
     in_answers = _scan_answers(answers, matcher)
     scores = {
-        slug: HEADING_WEIGHT * in_heading.get(slug, (0, 0))[0]
-        + QUESTION_WEIGHT * in_question.get(slug, (0, 0))[0]
+        slug: HEADING_WEIGHT * in_heading.get(slug, _NO_HITS).count
+        + QUESTION_WEIGHT * in_question.get(slug, _NO_HITS).count
         + in_answers.get(slug, 0)
         for slug in in_heading.keys() | in_question.keys() | in_answers.keys()
     }
     if not scores:
         return ()
     best = max(scores.values())
+    named_in_heading = _named(in_heading)
+    named_in_question = _named(in_question)
     chosen = [
         slug
         for slug, score in scores.items()
-        if slug in in_heading
-        or slug in in_question
-        or (in_answers[slug] >= MIN_ANSWER_HITS and score >= ANSWER_SHARE * best)
+        if slug in named_in_heading
+        or slug in named_in_question
+        or (in_answers.get(slug, 0) >= MIN_ANSWER_HITS and score >= ANSWER_SHARE * best)
     ]
     rank = _rank()
     chosen.sort(key=lambda slug: (-scores[slug], rank[slug]))
-    lead = _lead(in_heading, scores) or _lead(in_question, scores)
+    lead = _lead(named_in_heading, scores) or _lead(named_in_question, scores)
     if lead is not None:
         chosen.remove(lead)
         chosen.insert(0, lead)
     return tuple(chosen[:MAX_TOPICS])
 
 
-def _lead(hits: Mapping[str, tuple[int, int]], scores: Mapping[str, int]) -> str | None:
+def _named(hits: Mapping[str, _Hits]) -> dict[str, _Hits]:
+    """The topics a heading or question names: those with a subject cue there, or, when it has
+    none, those with a weak one."""
+    strong = {slug: found for slug, found in hits.items() if found.strong}
+    return strong or dict(hits)
+
+
+def _lead(hits: Mapping[str, _Hits], scores: Mapping[str, float]) -> str | None:
     """The topic a heading or question is mostly about: most hits there; on a tie, the one the
     whole section dwells on more, then the one named first."""
     if not hits:
         return None
-    return min(hits, key=lambda slug: (-hits[slug][0], -scores[slug], hits[slug][1]))
+    return min(hits, key=lambda slug: (-hits[slug].count, -scores[slug], hits[slug].first))
 
 
-def _scan_answers(answers: Sequence[str], matcher: _Matcher) -> dict[str, int]:
+def _scan_answers(answers: Sequence[str], matcher: _Matcher) -> dict[str, float]:
     """Per topic: cue hits over all answers, at most ANSWER_HIT_CAP from any one answer."""
-    hits: dict[str, int] = {}
+    hits: dict[str, float] = {}
     for answer in answers:
-        for slug, (count, _) in _scan(answer, matcher).items():
-            hits[slug] = hits.get(slug, 0) + min(count, ANSWER_HIT_CAP)
+        for slug, found in _scan(answer, matcher).items():
+            hits[slug] = hits.get(slug, 0) + min(found.count, ANSWER_HIT_CAP)
     return hits
 
 
-def _scan(text: str | None, matcher: _Matcher) -> dict[str, tuple[int, int]]:
-    """Per topic: how many cues matched in `text`, and where the first one starts."""
-    found: dict[str, tuple[int, int]] = {}
+def _scan(text: str | None, matcher: _Matcher) -> dict[str, _Hits]:
+    """Per topic: how many subject and weak cues matched in `text`, and where the first starts."""
+    found: dict[str, _Hits] = {}
     if not text:
         return found
     for match in matcher.pattern.finditer(text.lower().translate(_NORMALIZE)):
-        for slug in matcher.topics_of_group[(match.lastindex or 1) - 1]:
-            count, first = found.get(slug, (0, match.start()))
-            found[slug] = (count + 1, first)
+        for slug, weak in matcher.topics_of_group[(match.lastindex or 1) - 1]:
+            hits = found.get(slug) or _Hits(0, 0, match.start())
+            found[slug] = _Hits(hits.strong + (not weak), hits.weak + weak, hits.first)
     return found
 
 
@@ -139,13 +173,13 @@ def _matcher(language: str) -> _Matcher:
     group, so `lastindex` names the cue that matched.
     """
     languages = LANGUAGES if language == "*" else (language,)
-    topics_of_cue: dict[str, list[str]] = {}
+    topics_of_cue: dict[str, dict[str, bool]] = {}
     for topic in _registry():
         for lang in languages:
             for cue in topic.cues[lang]:
-                slugs = topics_of_cue.setdefault(_normalize_cue(cue), [])
-                if topic.slug not in slugs:
-                    slugs.append(topic.slug)
+                slugs = topics_of_cue.setdefault(_normalize_cue(cue), {})
+                # A cue weak in one language but a subject in another is a subject for "*".
+                slugs[topic.slug] = slugs.get(topic.slug, True) and cue in topic.weak[lang]
     trie: _Trie = {}
     for cue in topics_of_cue:
         node = trie
@@ -156,7 +190,7 @@ def _matcher(language: str) -> _Matcher:
     body = _trie_regex(trie, ends)
     return _Matcher(
         pattern=re.compile(rf"(?<!\w){body}"),
-        topics_of_group=tuple(tuple(topics_of_cue[cue]) for cue in ends),
+        topics_of_group=tuple(tuple(topics_of_cue[cue].items()) for cue in ends),
     )
 
 
@@ -221,13 +255,21 @@ def _topic_from_dict(entry: Mapping[str, Any]) -> Topic:
         raise ValueError(f"topics: bad slug {slug!r}")
     names = {lang: str(entry["names"].get(lang) or "") for lang in LANGUAGES}
     cues = {lang: tuple(entry["cues"].get(lang) or ()) for lang in LANGUAGES}
+    weak = {lang: frozenset(entry.get("weak", {}).get(lang) or ()) for lang in LANGUAGES}
     for lang in LANGUAGES:
         if not names[lang].strip() or not cues[lang]:
             raise ValueError(f"topics: {slug} needs a name and cues in {lang!r}")
         for cue in cues[lang]:
             if not isinstance(cue, str) or not _is_valid_cue(cue):
                 raise ValueError(f"topics: {slug} has a bad {lang} cue {cue!r}")
-    return Topic(slug=slug, names=MappingProxyType(names), cues=MappingProxyType(cues))
+        if not weak[lang] <= set(cues[lang]):
+            raise ValueError(f"topics: {slug} has weak {lang} cues that are not among its cues")
+    return Topic(
+        slug=slug,
+        names=MappingProxyType(names),
+        cues=MappingProxyType(cues),
+        weak=MappingProxyType(weak),
+    )
 
 
 def _is_valid_cue(cue: str) -> bool:
