@@ -35,6 +35,7 @@ _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 # Typographic apostrophes are common in Belarusian (з’ехаць) and English (EU’s) alike.
 # Belarusian у turns into ў after a vowel (ўварванне, ва ўніверсітэце): both read as у.
 _NORMALIZE = str.maketrans({"ё": "е", "ў": "у", "’": "'", "ʼ": "'", "`": "'"})
+_NEEDS_NORMALIZING = re.compile("[ёў’ʼ`]")
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,10 @@ def _scan(text: str | None, matcher: _Matcher) -> dict[str, _Hits]:
     found: dict[str, _Hits] = {}
     if not text:
         return found
-    for match in matcher.pattern.finditer(text.lower().translate(_NORMALIZE)):
+    text = text.lower()
+    if _NEEDS_NORMALIZING.search(text):  # most text has none: skip translate's per-char work
+        text = text.translate(_NORMALIZE)
+    for match in matcher.pattern.finditer(text):
         for slug, weak in matcher.topics_of_group[(match.lastindex or 1) - 1]:
             hits = found.get(slug) or _Hits(0, 0, match.start())
             found[slug] = _Hits(hits.strong + (not weak), hits.weak + weak, hits.first)

@@ -67,8 +67,10 @@ def split_attribution(text: str) -> tuple[str, str | None]:
         if not match:
             continue
         before = _trim(text[: match.start()])
+        if not before or before[-1] not in CLOSERS:
+            continue  # not after a closing mark: prose, whatever the words look like
         name = name_from(match.group(1))
-        if name and before and before[-1] in CLOSERS:
+        if name:
             return before, name
     return text, None
 
