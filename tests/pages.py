@@ -8,8 +8,12 @@ Wix's rich-content viewer with a type marker after each block, and Tilda's feed 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from html import escape
+from typing import Any
+
+from services.parsing import parse_post
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,15 @@ class Empty:
 
 
 Block = P | H | Empty
+
+# The registry's people, by id, as the variant tests name them.
+TSI = "sviatlana-tsikhanouskaya"
+LAT = "pavel-latushka"
+KAV = "valery-kavaleuski"
+AZA = "aliaksandr-azarau"
+SAK = "valery-sakhashchyk"
+HAR = "volha-harbunova"
+KOU = "alina-koushyk"
 
 
 def bold(text: str) -> str:
@@ -138,3 +151,43 @@ def tilda_page(
 <section><div class="t-redactor__tte-view">{"".join(parts)}</div></section></div></div>
 </div></div><div class="t-text">Discuss in social networks:<br /><a href="#">Facebook</a></div>
 </div><script>t_feed_init('1');</script></body></html>""".encode()
+
+
+def replace_wix_block(page: bytes, marker: str, markup: str) -> bytes:
+    """Replace the Wix paragraph block holding only `marker` with hand-written markup."""
+    pattern = (
+        r'<div data-breakout="normal"><p [^>]*><span class="_2PHJq"><span>'
+        + re.escape(marker)
+        + r'</span></span></p></div><div type="paragraph"[^>]*></div>'
+    )
+    out, n = re.subn(pattern.encode(), lambda _: markup.encode(), page)
+    assert n == 1, marker
+    return out
+
+
+def replace_tilda_block(page: bytes, marker: str, markup: str) -> bytes:
+    """Replace the Tilda text block holding only `marker` with hand-written markup."""
+    old = f'<div class="t-redactor__text">{marker}</div>'.encode()
+    assert page.count(old) == 1, marker
+    return page.replace(old, markup.encode())
+
+
+def sections_of(
+    page: bytes, url: str
+) -> list[tuple[str | None, str | None, list[tuple[Any, ...]]]]:
+    """(heading, question, [(person id, as written, text), ...]) for each section."""
+    return [
+        (
+            s["heading"],
+            s["question"],
+            [
+                (
+                    a["speaker"]["id"] if a["speaker"] else None,
+                    a["speaker"]["as_written"] if a["speaker"] else None,
+                    a["text"],
+                )
+                for a in s["answers"]
+            ],
+        )
+        for s in parse_post(page, url).to_dict()["sections"]
+    ]

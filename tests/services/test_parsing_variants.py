@@ -14,7 +14,10 @@ from datetime import date
 from typing import Any
 
 from services.parsing import parse_post
-from tests.pages import Empty, H, P, bold, tilda_page, wix_page
+from tests.pages import AZA, HAR, KAV, KOU, LAT, TSI, Empty, H, P, bold, tilda_page, wix_page
+from tests.pages import replace_tilda_block as _raw_tilda
+from tests.pages import replace_wix_block as _raw_wix
+from tests.pages import sections_of as _sections
 
 WIX_EN = "https://www.belarus-nau.org/en/post/cabinet-answers-march"
 WIX_RU = "https://www.belarus-nau.org/post/otvety-kabineta-mart"
@@ -22,13 +25,6 @@ WIX_BE = "https://www.belarus-nau.org/be/post/adkazy-kabineta-sakavik"
 TILDA_EN = "https://belarus-nau.org/tpost/a1b2c3d4e5-cabinet-answers"
 TILDA_RU = "https://belarus-nau.org/tpost/z9y8x7w6v5-otvety-kabineta"
 TILDA_BE = "https://belarus-nau.org/tpost/k1l2m3n4o5-adkazy-kabineta"
-
-KAV = "valery-kavaleuski"
-TSI = "sviatlana-tsikhanouskaya"
-LAT = "pavel-latushka"
-AZA = "aliaksandr-azarau"
-HAR = "volha-harbunova"
-KOU = "alina-koushyk"
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -42,45 +38,6 @@ def _wix(url: str, blocks: list[Any], *, lang: str = "en", title: str = "Answers
 
 def _tilda(url: str, blocks: list[Any], *, title: str, date_: str, joined: bool = False) -> bytes:
     return tilda_page(url=url, title=title, date=date_, blocks=blocks, joined=joined)
-
-
-def _raw_wix(page: bytes, marker: str, markup: str) -> bytes:
-    """Replace the Wix paragraph block holding only `marker` with hand-written markup."""
-    pattern = (
-        r'<div data-breakout="normal"><p [^>]*><span class="_2PHJq"><span>'
-        + re.escape(marker)
-        + r'</span></span></p></div><div type="paragraph"[^>]*></div>'
-    )
-    out, n = re.subn(pattern.encode(), lambda _: markup.encode(), page)
-    assert n == 1, marker
-    return out
-
-
-def _raw_tilda(page: bytes, marker: str, markup: str) -> bytes:
-    """Replace the Tilda text block holding only `marker` with hand-written markup."""
-    old = f'<div class="t-redactor__text">{marker}</div>'.encode()
-    assert page.count(old) == 1, marker
-    return page.replace(old, markup.encode())
-
-
-def _sections(page: bytes, url: str) -> list[tuple[str | None, str | None, list[tuple]]]:
-    """(heading, question, [(person id, as written, text), ...]) for each section."""
-    post = parse_post(page, url).to_dict()
-    return [
-        (
-            s["heading"],
-            s["question"],
-            [
-                (
-                    a["speaker"]["id"] if a["speaker"] else None,
-                    a["speaker"]["as_written"] if a["speaker"] else None,
-                    a["text"],
-                )
-                for a in s["answers"]
-            ],
-        )
-        for s in post["sections"]
-    ]
 
 
 def _wix_list(items: list[str]) -> str:

@@ -20,7 +20,10 @@ from typing import Any
 import pytest
 
 from services.parsing import parse_post
-from tests.pages import Empty, H, P, bold, tilda_page, wix_page
+from tests.pages import AZA, KAV, LAT, TSI, Empty, H, P, bold, tilda_page, wix_page
+from tests.pages import replace_tilda_block as _replace_tilda_block
+from tests.pages import replace_wix_block as _replace_wix_block
+from tests.pages import sections_of as _sections
 
 WIX_EN = "https://www.belarus-nau.org/en/post/answers-of-the-cabinet-april"
 WIX_RU = "https://www.belarus-nau.org/post/otvety-kabineta-aprel"
@@ -28,12 +31,6 @@ WIX_BE = "https://www.belarus-nau.org/be/post/adkazy-kabineta-krasavik"
 TILDA_EN = "https://belarus-nau.org/tpost/q1w2e3r4t5-cabinet-answers-april"
 TILDA_RU = "https://belarus-nau.org/tpost/y6u7i8o9p0-otvety-kabineta-aprel"
 TILDA_BE = "https://belarus-nau.org/tpost/a2s3d4f5g6-adkazy-kabineta-krasavik"
-
-KAV = "valery-kavaleuski"
-TSI = "sviatlana-tsikhanouskaya"
-LAT = "pavel-latushka"
-AZA = "aliaksandr-azarau"
-HAR = "volha-harbunova"
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -51,24 +48,6 @@ def _tilda(
     return tilda_page(url=url, title=title, date=date_, blocks=blocks)
 
 
-def _replace_wix_block(page: bytes, marker: str, markup: str) -> bytes:
-    """Replace the Wix paragraph block holding only `marker` with hand-written markup."""
-    pattern = (
-        r'<div data-breakout="normal"><p [^>]*><span class="_2PHJq"><span>'
-        + re.escape(marker)
-        + r'</span></span></p></div><div type="paragraph"[^>]*></div>'
-    )
-    out, n = re.subn(pattern.encode(), lambda _: markup.encode(), page)
-    assert n == 1, marker
-    return out
-
-
-def _replace_tilda_block(page: bytes, marker: str, markup: str) -> bytes:
-    old = f'<div class="t-redactor__text">{marker}</div>'.encode()
-    assert page.count(old) == 1, marker
-    return page.replace(old, markup.encode())
-
-
 def _drop_head_times(page: bytes) -> bytes:
     return re.sub(rb'<meta property="article:(published|modified)_time"[^>]*/>', b"", page)
 
@@ -79,26 +58,6 @@ def _add_to_head(page: bytes, markup: str) -> bytes:
 
 def _json_ld(data: object) -> str:
     return f'<script type="application/ld+json">{json.dumps(data, ensure_ascii=False)}</script>'
-
-
-def _sections(page: bytes, url: str) -> list[tuple[str | None, str | None, list[tuple]]]:
-    """(heading, question, [(person id, as written, text), ...]) for each section."""
-    post = parse_post(page, url).to_dict()
-    return [
-        (
-            s["heading"],
-            s["question"],
-            [
-                (
-                    a["speaker"]["id"] if a["speaker"] else None,
-                    a["speaker"]["as_written"] if a["speaker"] else None,
-                    a["text"],
-                )
-                for a in s["answers"]
-            ],
-        )
-        for s in post["sections"]
-    ]
 
 
 def _answers(page: bytes, url: str) -> list[tuple[str | None, str]]:

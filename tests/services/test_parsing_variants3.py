@@ -20,19 +20,14 @@ from html import escape
 from typing import Any
 
 from services.parsing import parse_post
+from tests.pages import AZA, HAR, KAV, LAT, TSI
+from tests.pages import sections_of as sections
 
 WIX_EN = "https://www.belarus-nau.org/en/post/cabinet-answers-may"
 WIX_RU = "https://www.belarus-nau.org/post/otvety-kabineta-mai"
 WIX_BE = "https://www.belarus-nau.org/be/post/adkazy-kabineta-traven"
 TILDA_EN = "https://belarus-nau.org/tpost/h7j8k9l0m1-cabinet-answers-may"
 TILDA_RU = "https://belarus-nau.org/tpost/n2b3v4c5x6-otvety-kabineta-mai"
-
-KAV = "valery-kavaleuski"
-TSI = "sviatlana-tsikhanouskaya"
-LAT = "pavel-latushka"
-AZA = "aliaksandr-azarau"
-HAR = "volha-harbunova"
-SAK = "valery-sakhashchyk"
 
 
 # -- page builders --------------------------------------------------------------------------
@@ -202,25 +197,6 @@ def tt(html: str) -> str:
 
 def parsed(page: bytes, url: str) -> dict[str, Any]:
     return parse_post(page, url).to_dict()
-
-
-def sections(page: bytes, url: str) -> list[tuple[str | None, str | None, list[tuple]]]:
-    """(heading, question, [(person id, as written, text), ...]) for each section."""
-    return [
-        (
-            s["heading"],
-            s["question"],
-            [
-                (
-                    a["speaker"]["id"] if a["speaker"] else None,
-                    a["speaker"]["as_written"] if a["speaker"] else None,
-                    a["text"],
-                )
-                for a in s["answers"]
-            ],
-        )
-        for s in parsed(page, url)["sections"]
-    ]
 
 
 def published_day(post: dict[str, Any]) -> date:

@@ -20,16 +20,8 @@ import pytest
 from services.parsing import parse_post
 from services.people import find_mentions, get_person, resolve_speaker
 from services.topics import classify_section
+from tests.pages import AZA, HAR, KAV, KOU, LAT, SAK, TSI
 from tests.services.test_parsing_variants3 import WIX_EN, wh, wix, wp
-
-TSI = "sviatlana-tsikhanouskaya"
-LAT = "pavel-latushka"
-KAV = "valery-kavaleuski"
-AZA = "aliaksandr-azarau"
-SAK = "valery-sakhashchyk"
-HAR = "volha-harbunova"
-KOU = "alina-koushyk"
-
 
 # --- resolve_speaker: unseen spellings of the seven -----------------------------------------
 
