@@ -117,13 +117,8 @@ def _split_failures(
 
 def _publish_all(deps: Any) -> bool:
     """Render every feed after a foreground crawl (no worker is there to do it)."""
-    try:
-        from feeds.publish import publish_all
-    except ModuleNotFoundError as exc:
-        if exc.name != "feeds.publish":
-            raise
-        log.warning("publish.unavailable", reason="feeds.publish is not installed")
-        return True
+    from feeds.publish import publish_all
+
     try:
         rendered = publish_all(deps.store, deps.settings)
     except Exception as exc:  # an entry point: report, keep the crawled data, exit non-zero
