@@ -30,9 +30,9 @@ from typing import Any
 import httpx
 
 from services.crawl import crawl_all, open_deps, plan_crawl
+from services.embedded_redis import EmbeddedRedis
 from services.logs import configure_logging
 from services.parsing import parse_post
-from services.redis_server import EmbeddedRedis
 from services.settings import Settings
 from services.storage import Store
 from tests.fixtures.site import SiteServer
@@ -79,7 +79,7 @@ def _through_celery(app: Any, store: Store) -> Callable[[], None]:
 def _start_worker(env: dict[str, str], concurrency: int) -> subprocess.Popen[bytes]:
     pool = ["--pool", "solo"] if concurrency == 1 else ["--concurrency", str(concurrency)]
     return subprocess.Popen(
-        [sys.executable, "-m", "feeds.cli", "worker", *pool, "--loglevel", "WARNING"],
+        [sys.executable, "-m", "cli", "worker", *pool, "--loglevel", "WARNING"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -23,8 +23,8 @@ from pathlib import Path
 import httpx
 
 from feeds.publish import feeds_of_posts, publish_all, publish_feed
+from services.embedded_redis import EmbeddedRedis
 from services.model import Post
-from services.redis_server import EmbeddedRedis
 from services.settings import Settings
 from services.storage import Store
 from tests.feeds.test_publish import mirror_posts

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from feeds.cli import main
+from cli import main
 from tests.conftest import require_program
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,7 +19,7 @@ import feedparser
 import httpx
 import pytest
 
-from feeds.up import browser_url
+from cli._up import browser_url
 from tests.fixtures.site import SiteServer
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,6 +19,7 @@ import structlog
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 
+from feeds.publish import publish_changes
 from services.crawl import Deps, Outcome, build_deps, parse_lastmod, plan_crawl
 from services.crawl import crawl_url as crawl_one
 from services.errors import TransientFetchError
@@ -138,8 +139,6 @@ def _backoff(task: Any, exc: TransientFetchError) -> float:
 def publish(self: Any) -> int:
     """Re-render the feeds touched by pending change events; returns how many were rendered.
     Safe to run any number of times: events are consumed through a consumer group."""
-    from feeds.publish import publish_changes  # the feeds layer, loaded when first used
-
     deps = runtime(self.app)
     # one consumer name for every worker: an event a dead worker read is still pending
     # under it, so the next run (or publish_changes' stale claim) picks it up

@@ -18,7 +18,7 @@ FAILING = "https://www.belarus-nau.org/fault/500"
 def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("NAMFEEDS_")}
     return subprocess.run(
-        [sys.executable, "-m", "feeds.cli", *args],
+        [sys.executable, "-m", "cli", *args],
         env=clean | env,
         capture_output=True,
         text=True,

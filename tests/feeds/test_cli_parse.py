@@ -15,7 +15,7 @@ PAGE = SITE / "belarus-nau.org/tpost/m3p9r2c7a1-glavnoe-s-press-konferentsii-kab
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "feeds.cli", *args], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "cli", *args], capture_output=True, text=True, timeout=60
     )
 
 

@@ -10,11 +10,11 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from feeds.metrics import FetchStatsCache, StoreCollector
 from feeds.publish import publish_all
-from services import keys
+from feeds.web._metrics import FetchStatsCache, StoreCollector
 from services.model import Answer, Post, Section, Speaker
 from services.storage import FetchInfo, Store
+from services.storage import _keys as keys
 from tests.feeds.test_publish import CRAWLED, SETTINGS, load_mirror, mirror_posts
 
 KNOWN = Speaker(as_written="Pavel Latushka", id="pavel-latushka", name="Pavel Latushka")

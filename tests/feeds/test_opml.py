@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
-from feeds.opml import render_opml
-from feeds.render import FeedSpec
+from feeds.render import FeedSpec, render_opml
 
 PUBLIC = "https://feeds.example.org"
 SPECS = [

@@ -20,10 +20,10 @@ import structlog
 import structlog.testing
 import uvicorn
 
-import feeds.web
-from feeds.conditional import accepts_gzip, matched_etag
+import feeds.web._app
 from feeds.publish import PublishError, publish_changes
-from feeds.web import _GzipCache, create_app, etag_matches, not_modified
+from feeds.web._app import _GzipCache, create_app, etag_matches, not_modified
+from feeds.web._conditional import accepts_gzip, matched_etag
 from services.broker import broker_url
 from services.model import Answer, Post, Section
 from services.people import get_person
@@ -446,10 +446,10 @@ def test_serve_starts_even_when_a_feed_fails_to_publish(
         raise PublishError(["topics/ukraine"])
 
     served: list[Any] = []
-    monkeypatch.setattr(feeds.web, "publish_all", failing)
+    monkeypatch.setattr(feeds.web._app, "publish_all", failing)
     monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: served.append(app))
     with structlog.testing.capture_logs() as logs:
-        feeds.web.serve(SETTINGS, redis_url, port=0)
+        feeds.web._app.serve(SETTINGS, redis_url, port=0)
     assert len(served) == 1
     assert any(
         e["event"] == "web.publish_failed" and e["failed"] == ["topics/ukraine"] for e in logs

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from services.discover_run import discover, discover_report
-from services.discovery import (
+from services.crawl import discover, discover_report
+from services.crawl._sitemaps import (
     Alternate,
     SitemapEntry,
     is_post_url,
@@ -17,7 +17,7 @@ from services.discovery import (
     urls_from_sitemap,
 )
 from services.errors import ParseError, PermanentFetchError
-from services.fetching import Fetcher
+from services.fetch import Fetcher
 from tests.fixtures.site import SiteServer
 
 WIX = "https://www.belarus-nau.org"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from services.errors import PermanentFetchError, TransientFetchError
-from services.fetching import Fetcher, Page, Validators, normalize_source_url
+from services.fetch import Fetcher, Page, Validators, normalize_source_url
 from services.settings import Settings
 from tests.fixtures.site import SiteServer
 

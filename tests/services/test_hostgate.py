@@ -11,10 +11,9 @@ from collections.abc import Callable
 import pytest
 import redis
 
-from services import keys
 from services.errors import TransientFetchError
-from services.fetching import Fetcher, HostGate, LocalHostGate
-from services.hostgate import RedisHostGate
+from services.fetch import Fetcher, HostGate, LocalHostGate, RedisHostGate
+from services.storage import _keys as keys
 from tests.fixtures.site import SiteServer
 
 HOST = "www.belarus-nau.org"

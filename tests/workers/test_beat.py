@@ -40,7 +40,7 @@ def test_two_beats_schedule_each_crawl_once(
         with (tmp_path / f"beat{n}.err").open("wb") as err:  # the child keeps its own copy
             beats.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "feeds.cli", "beat"],
+                    [sys.executable, "-m", "cli", "beat"],
                     env=env,
                     stdout=subprocess.DEVNULL,
                     stderr=err,

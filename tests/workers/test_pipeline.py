@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from services import keys
 from services.crawl import Outcome, crawl_all, crawl_url, open_deps
 from services.storage import Store
+from services.storage import _keys as keys
 from tests.fixtures.redis import RedisServerFactory
 from tests.fixtures.site import SiteServer
 from tests.workers.conftest import (

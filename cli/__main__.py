@@ -1,0 +1,5 @@
+"""`python -m cli`: the same as the `nam-feeds` console script."""
+
+from cli._main import main
+
+main()

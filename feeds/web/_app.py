@@ -1,0 +1,230 @@
+"""The HTTP service: routes and thin handlers over stored feed bytes, OPML, health and metrics.
+
+Nothing is rendered on a request: feeds come from Redis as feeds.publish stored them. The
+rules live beside this module: conditional requests in _conditional, the HTML pages in
+_pages, the admin API in _api, metrics in _metrics.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import threading
+from collections import OrderedDict
+from datetime import UTC
+from email.utils import format_datetime
+from typing import Any
+
+import structlog
+import uvicorn
+from prometheus_client import CollectorRegistry
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from feeds.publish import PublishError, labels, publish_all, published_feeds
+from feeds.render import FeedSpec, Fmt, render_opml
+from feeds.web import _pages as pages
+from feeds.web._api import MAX_BODY, AdminApi, bearer_ok, parse_recrawl
+from feeds.web._conditional import (
+    accepts_gzip,
+    etag_matches,
+    gzip_etag,
+    matched_etag,
+    not_modified,
+)
+from feeds.web._metrics import RequestTiming, StoreCollector, latency_histogram, metrics_endpoint
+from services.broker import Broker, broker_url
+from services.errors import StorageError
+from services.model import LANGUAGES
+from services.settings import Settings
+from services.storage import Store, StoredFeed
+
+log = structlog.get_logger(__name__)
+
+__all__ = [
+    "CACHE_CONTROL",
+    "MAX_BODY",
+    "accepts_gzip",
+    "bearer_ok",
+    "create_app",
+    "etag_matches",
+    "feed_title",
+    "gzip_etag",
+    "not_modified",
+    "parse_recrawl",
+    "serve",
+]
+
+CACHE_CONTROL = "public, max-age=300"
+_FEED_PATH = re.compile(r"(all|topics/[a-z0-9][a-z0-9-]*|speakers/[a-z0-9][a-z0-9-]*)\.(atom|rss)")
+
+
+def feed_title(spec: FeedSpec) -> str:
+    """The feed's listed title with the registry's names (see _pages.feed_title)."""
+    return pages.feed_title(spec, labels())
+
+
+class _GzipCache:
+    """Compressed bodies by feed and ETag: each feed version is compressed once, not per hit.
+
+    Sync handlers run in Starlette's thread pool, so the OrderedDict is guarded by a lock;
+    compressing happens outside it (two threads may compress the same version once each,
+    which is harmless) so a slow compression does not hold up hits on other feeds."""
+
+    def __init__(self, size: int = 512) -> None:
+        self._items: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, feed: StoredFeed) -> bytes:
+        with self._lock:
+            known = self._items.get(feed.feed_key)
+            if known is not None and known[0] == feed.etag:
+                self._items.move_to_end(feed.feed_key)
+                return known[1]
+        body = gzip.compress(feed.body, compresslevel=6, mtime=0)
+        with self._lock:
+            self._items[feed.feed_key] = (feed.etag, body)
+            self._items.move_to_end(feed.feed_key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return body
+
+
+class _App:
+    """Handlers bound to one store, settings and broker; kept thin, the work is elsewhere."""
+
+    def __init__(self, settings: Settings, store: Store, broker: Broker | None) -> None:
+        self.settings, self.store, self.broker = settings, store, broker
+        self.gzip = _GzipCache()
+
+    def feed(self, request: Request) -> Response:
+        match = _FEED_PATH.fullmatch(request.path_params["path"])
+        lang = request.query_params.get("lang")
+        if lang is not None and lang not in LANGUAGES:
+            reason = f"lang must be one of {', '.join(LANGUAGES)}"
+            return Response(reason + "\n", 400, media_type="text/plain; charset=utf-8")
+        stored = None
+        if match:
+            base = match.group(1) + (f"@{lang}" if lang else "")
+            stored = self.store.get_feed(f"{base}.{match.group(2)}")
+        if stored is None:
+            return self.not_found(request)
+        return _feed_response(request, stored, self.gzip)
+
+    def not_found(self, request: Request, exc: Exception | None = None) -> Response:
+        page = pages.not_found_page(published_feeds(self.store), labels())
+        return HTMLResponse(page, status_code=404)
+
+    def index(self, request: Request) -> Response:
+        specs = published_feeds(self.store)
+        counts = self.store.speaker_answer_counts()
+        return HTMLResponse(pages.index_page(specs, counts, labels()))
+
+    def opml(self, request: Request) -> Response:
+        fmt: Fmt = "rss" if request.query_params.get("format") == "rss" else "atom"
+        base = self.settings.public_url.rstrip("/")
+        names = labels()
+        refs = [
+            (pages.feed_title(s, names), base + s.path(fmt), base + "/")
+            for s in published_feeds(self.store)
+        ]
+        return Response(render_opml(refs), media_type="text/x-opml; charset=utf-8")
+
+    def healthz(self, request: Request) -> Response:
+        try:
+            self.store.ping()
+        except StorageError as exc:
+            return JSONResponse({"status": "down", "redis": str(exc)}, status_code=503)
+        workers = self._workers()
+        return JSONResponse({"status": "ok", "redis": "ok", "workers": workers})
+
+    def _workers(self) -> dict[str, Any]:
+        if self.broker is None:
+            return {"status": "not configured"}
+        try:
+            count = self.broker.ping_workers(timeout=0.5)
+        except Exception as exc:  # a broker that is down is reported, not raised
+            return {"status": "unreachable", "error": type(exc).__name__}
+        return {"status": "ok" if count else "none", "count": count}
+
+
+def _feed_response(request: Request, stored: StoredFeed, cache: _GzipCache) -> Response:
+    zipped = accepts_gzip(request.headers.get("accept-encoding"))
+    etag = gzip_etag(stored.etag) if zipped else stored.etag
+    headers = {
+        "ETag": etag,
+        "Last-Modified": format_datetime(stored.last_modified.astimezone(UTC), usegmt=True),
+        "Cache-Control": CACHE_CONTROL,
+        "Vary": "Accept-Encoding",
+    }
+    # Either variant's tag validates: both name the same feed bytes (RFC 9110 section 13.2.2).
+    # The selected variant's tag first, so `*` and If-Modified-Since answer with it.
+    ours = (etag, stored.etag if zipped else gzip_etag(stored.etag))
+    if not_modified(request.headers, ours, stored.last_modified):
+        # the tag the client holds: a client that revalidates its identity copy while now
+        # accepting gzip must not be told its copy is the gzip variant
+        headers["ETag"] = matched_etag(request.headers.get("if-none-match"), ours) or etag
+        return Response(status_code=304, headers=headers)
+    if zipped:
+        headers["Content-Encoding"] = "gzip"
+        return Response(cache.get(stored), media_type=stored.content_type, headers=headers)
+    return Response(stored.body, media_type=stored.content_type, headers=headers)
+
+
+def _storage_unavailable(request: Request, exc: Exception) -> Response:
+    """Redis is down: say so with a 503 a reader will retry, not a bare 500."""
+    log.warning("web.storage_unavailable", path=request.url.path, error=str(exc))
+    return Response(
+        "storage unavailable, try again shortly\n",
+        503,
+        media_type="text/plain; charset=utf-8",
+        headers={"Retry-After": "30"},
+    )
+
+
+def create_app(settings: Settings, store: Store, *, broker_url: str | None = None) -> Starlette:
+    """The web app over one store. Without `broker_url` the admin API cannot enqueue (503)
+    and /healthz reports workers as not configured."""
+    broker = Broker(broker_url) if broker_url else None
+    handlers = _App(settings, store, broker)
+    admin = AdminApi(settings, store, broker)
+    registry = CollectorRegistry()
+    registry.register(StoreCollector(store))
+    latency = latency_histogram(registry)
+    routes = [
+        Route("/", handlers.index),
+        Route("/feeds/{path:path}", handlers.feed),
+        Route("/feeds.opml", handlers.opml),
+        Route("/api/recrawl", admin.recrawl, methods=["POST"]),
+        Route("/api/jobs/{job_id}", admin.job),
+        Route("/healthz", handlers.healthz),
+        Route("/metrics", metrics_endpoint(registry)),
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={404: handlers.not_found, StorageError: _storage_unavailable},
+    )
+    app.add_middleware(RequestTiming, histogram=latency)
+    app.state.broker = broker
+    return app
+
+
+def serve(settings: Settings, redis_url: str, host: str = "127.0.0.1", port: int = 8080) -> None:
+    """Publish every feed once (so a fresh start serves feeds), then serve until stopped.
+
+    A feed that fails to render does not stop the service: its previous bytes are in Redis
+    and are served, and the failure is logged (and counted in /metrics)."""
+    store = Store.from_url(redis_url)
+    try:
+        try:
+            publish_all(store, settings)
+        except PublishError as exc:
+            log.error("web.publish_failed", failed=list(exc.failed), error=str(exc))
+        app = create_app(settings, store, broker_url=broker_url(redis_url))
+        # log_config=None: uvicorn keeps the process's structured handler instead of its own
+        uvicorn.run(app, host=host, port=port, log_level="info", log_config=None, access_log=False)
+    finally:
+        store.close()

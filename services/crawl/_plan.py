@@ -1,0 +1,80 @@
+"""The crawl plan: which discovered pages a crawl requests, and which it skips.
+
+Only the store's fetch state and the sitemaps' lastmod decide, so a scheduled crawl of an
+unchanged site costs discovery and nothing more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from services.crawl._discover import discover_report
+from services.crawl._step import Deps
+from services.storage import FetchState
+
+
+@dataclass(frozen=True)
+class Due:
+    """A page to request in this crawl, with the sitemap's lastmod for it (if any)."""
+
+    url: str
+    lastmod: datetime | None = None
+
+
+@dataclass
+class Plan:
+    due: list[Due]
+    skipped: list[str]  # unchanged by their sitemap lastmod, checked recently enough
+    failures: list[tuple[str, str]]  # sitemaps or feeds that could not be read
+
+
+def plan_crawl(
+    deps: Deps, *, force: bool = False, every: bool = False, now: datetime | None = None
+) -> Plan:
+    """Discover every post URL and decide which ones this crawl requests (see is_due). A
+    crawl asked for by hand passes `every`: each page gets at least a conditional request."""
+    now = now or datetime.now(UTC)
+    report = discover_report(deps.fetcher, deps.settings)
+    plan = Plan(due=[], skipped=[], failures=list(report.failures))
+    for found in report.urls:
+        lastmod = parse_lastmod(found.lastmod)
+        state = deps.store.get_fetch_state(found.url)
+        revalidate_after = 0 if every else deps.settings.revalidate_after
+        if is_due(state, lastmod, now=now, revalidate_after=revalidate_after, force=force):
+            plan.due.append(Due(found.url, lastmod))
+        else:
+            plan.skipped.append(found.url)
+    return plan
+
+
+def is_due(
+    state: FetchState | None,
+    lastmod: datetime | None,
+    *,
+    now: datetime,
+    revalidate_after: int,
+    force: bool,
+) -> bool:
+    """Only pages whose sitemap lastmod changed are requested again, unless forced; a page
+    whose last fetch failed, that no sitemap dates, or that was last checked
+    `revalidate_after` seconds ago gets a conditional request anyway, in case an edit at the
+    source did not touch the sitemap."""
+    if force or state is None or lastmod is None:
+        return True
+    if state.error or state.status not in (200, 304) or state.lastmod != lastmod:
+        return True
+    if state.fetched_at is None:
+        return True
+    return (now - state.fetched_at).total_seconds() >= revalidate_after
+
+
+def parse_lastmod(value: str | None) -> datetime | None:
+    """A sitemap lastmod (W3C datetime: a day, or a time with a zone) as UTC."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)

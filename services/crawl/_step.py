@@ -1,0 +1,139 @@
+"""One crawl step: fetch, parse and store one page, through the edges.
+
+`crawl_url` is what the Celery task and `nam-feeds crawl` both run, so the schedule, the CLI
+and the HTTP API share one path. Stored posts are touched only by a successful parse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+
+import structlog
+
+from services.errors import FetchError, ParseError, TransientFetchError
+from services.fetch import Fetcher, RedisHostGate, Validators
+from services.model import Post
+from services.parsing import parse_post
+from services.settings import Settings
+from services.storage import FetchInfo, FetchState, Store
+
+log = structlog.get_logger(__name__)
+
+# A host's turn is held at most this many read timeouts: longer than the fetcher's own
+# deadline for one exchange (5 of them), so a live request never loses its turn.
+FETCH_HOLD_FACTOR = 6
+
+
+class Outcome(StrEnum):
+    NEW = "new"
+    EDITED = "edited"
+    UNCHANGED = "unchanged"  # fetched and parsed, but the content is what we have
+    NOT_MODIFIED = "not_modified"  # 304: not even parsed
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Deps:
+    """What a crawl needs, built once per process and passed in."""
+
+    settings: Settings
+    fetcher: Fetcher
+    store: Store
+
+
+def build_deps(settings: Settings, redis_url: str) -> Deps:
+    """The store, and a fetcher whose per-host turns are shared through the same Redis, so
+    that every worker process together asks a host once at a time (DESIGN: politeness)."""
+    store = Store.from_url(redis_url)
+    gate = RedisHostGate(
+        store.client, settings.crawl_delay, hold_seconds=FETCH_HOLD_FACTOR * settings.fetch_timeout
+    )
+    return Deps(settings, Fetcher(settings, gate=gate), store)
+
+
+@contextmanager
+def open_deps(settings: Settings, redis_url: str) -> Iterator[Deps]:
+    deps = build_deps(settings, redis_url)
+    try:
+        yield deps
+    finally:
+        deps.fetcher.close()
+        deps.store.close()
+
+
+def crawl_url(
+    url: str,
+    *,
+    deps: Deps,
+    force: bool = False,
+    now: datetime | None = None,
+    lastmod: datetime | None = None,
+) -> Outcome:
+    """Fetch, parse and store one page. A transient failure is recorded and re-raised, so
+    that the caller (Celery) can retry; anything else is recorded and reported as FAILED.
+    `lastmod` is the sitemap's for this page, remembered once the page is read."""
+    now = now or datetime.now(UTC)
+    known = deps.store.get_fetch_state(url)
+    validators = None
+    if known is not None and not force:
+        validators = Validators(etag=known.etag, last_modified=known.last_modified)
+    try:
+        page = deps.fetcher.get(url, validators)
+    except TransientFetchError as exc:
+        _record_failure(deps.store, url, known, exc, exc.status, now)
+        raise
+    except FetchError as exc:
+        _record_failure(deps.store, url, known, exc, exc.status, now)
+        return Outcome.FAILED
+    if page.not_modified:
+        # When it was last checked, and against which lastmod, decides the next check.
+        checked = replace(known or FetchState(), status=304, error=None, fetched_at=now)
+        deps.store.set_fetch_state(url, replace(checked, lastmod=lastmod or checked.lastmod))
+        log.debug("crawl.not_modified", url=url)
+        return Outcome.NOT_MODIFIED
+    try:
+        # After a redirect the final address is the page's own (a renamed slug, say).
+        post = parse_post(page.body, page.final_url or url)
+    except ParseError as exc:
+        _record_failure(deps.store, url, known, exc, page.status, now)
+        return Outcome.FAILED
+    post = _keep_known_id(deps.store, post)
+    fetched = FetchInfo(
+        url=url,
+        fetched_at=now,
+        status=page.status,
+        etag=page.etag,
+        last_modified=page.last_modified,
+    )
+    result = deps.store.upsert_post(post, fetched=fetched, now=now)
+    if lastmod is not None:
+        stored = deps.store.get_fetch_state(url) or FetchState()
+        if stored.lastmod != lastmod:
+            deps.store.set_fetch_state(url, replace(stored, lastmod=lastmod))
+    log.info("crawl.stored", url=url, post_id=post.id, result=result.kind, version=result.version)
+    return Outcome(result.kind)
+
+
+def _keep_known_id(store: Store, post: Post) -> Post:
+    """Ids never change: if this address already belongs to a stored post, the page keeps
+    that post's id, even if the way we derive ids from markup found a different one."""
+    known = store.post_id_for_url(post.url)
+    return replace(post, id=known) if known and known != post.id else post
+
+
+def _record_failure(
+    store: Store,
+    url: str,
+    known: FetchState | None,
+    exc: Exception,
+    status: int | None,
+    now: datetime,
+) -> None:
+    """Keep the last good validators: the stored post is still the last good one."""
+    state = replace(known or FetchState(), status=status, error=str(exc), fetched_at=now)
+    store.set_fetch_state(url, state)
+    log.warning("crawl.failed", url=url, status=status, error=str(exc))

@@ -1,0 +1,143 @@
+"""Politeness across processes: one request at a time per host, with the crawl delay between
+them, for every worker process on every machine that shares the Redis.
+
+A per-process lock is not enough once several workers crawl: each would keep its own turn.
+The turn is a Redis lock per host (SET NX with an expiry, released only by its owner), and
+the time the host may next be asked is kept beside it, measured on Redis's own clock so that
+machines whose clocks disagree still space their requests. A host's Retry-After moves that
+time for every worker (`hold_off`), not only for the one that was told.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import redis
+import structlog
+
+from services.errors import StorageError
+from services.fetch._turns import MAX_HOLD_OFF
+from services.storage import keys
+
+log = structlog.get_logger(__name__)
+
+# Time on Redis's clock, in milliseconds (TIME answers seconds and microseconds).
+_NOW_MS = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+"""
+
+# Called by the lock's owner before each sleep and once more before the request: how long to
+# wait still (-1: the lock is no longer ours), with the lock extended to cover that wait and
+# then the whole hold, so a long crawl delay or Retry-After cannot let it expire mid-request.
+_PREPARE_LUA = (
+    """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+"""
+    + _NOW_MS
+    + """
+local wait = tonumber(redis.call('GET', KEYS[2]) or '0') - now
+if wait < 0 then wait = 0 end
+redis.call('PEXPIRE', KEYS[1], wait + tonumber(ARGV[2]))
+return wait
+"""
+)
+
+# Releases the lock only if we still own it: an expired lock taken over by another process
+# must not be deleted by the late first owner. The next turn comes after the crawl delay, or
+# later if a hold-off asked for more.
+_RELEASE_LUA = (
+    """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+"""
+    + _NOW_MS
+    + """
+local next_ms = math.max(now + tonumber(ARGV[2]), tonumber(redis.call('GET', KEYS[2]) or '0'))
+redis.call('SET', KEYS[2], next_ms, 'PX', next_ms - now + 60000)
+return redis.call('DEL', KEYS[1])
+"""
+)
+
+# Moves the host's next time to at least now + ARGV[1] ms; never earlier than it was.
+_HOLD_OFF_LUA = (
+    _NOW_MS
+    + """
+local target = now + tonumber(ARGV[1])
+if target <= tonumber(redis.call('GET', KEYS[1]) or '0') then return 0 end
+redis.call('SET', KEYS[1], target, 'PX', tonumber(ARGV[1]) + 60000)
+return 1
+"""
+)
+
+
+class RedisHostGate:
+    """`with gate.turn(host): request()`: the caller holds the host until the block ends.
+
+    `hold_seconds` bounds one request; the lock is held that long after any wait for the
+    host's next time, however long that wait was."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        delay: float,
+        *,
+        hold_seconds: float,
+        poll: float = 0.05,
+        max_hold_off: float = MAX_HOLD_OFF,
+    ) -> None:
+        self._client = client
+        self._delay_ms = int(delay * 1000)
+        self._hold_ms = int(hold_seconds * 1000)  # longer than any one request may take
+        self._poll = poll
+        self._max_hold_off = max_hold_off
+        self._prepare = client.register_script(_PREPARE_LUA)
+        self._release = client.register_script(_RELEASE_LUA)
+        self._hold_off = client.register_script(_HOLD_OFF_LUA)
+
+    @contextmanager
+    def turn(self, host: str) -> Iterator[None]:
+        lock, next_key = keys.host_lock(host), keys.host_next(host)
+        token = uuid.uuid4().hex
+        try:
+            self._take(lock, next_key, token)
+        except redis.RedisError as exc:
+            raise StorageError(f"storage: taking the turn for {host} failed: {exc}") from exc
+        try:
+            yield
+        finally:
+            try:
+                self._release(keys=[lock, next_key], args=[token, self._delay_ms])
+            except redis.RedisError:
+                pass  # the lock expires on its own; the next caller only waits longer
+
+    def hold_off(self, host: str, seconds: float) -> None:
+        """Nobody asks `host` for `seconds` (at most `max_hold_off`) from now, on Redis's
+        clock; an earlier hold-off that ends later stands."""
+        wait_ms = int(min(max(seconds, 0.0), self._max_hold_off) * 1000)
+        if wait_ms <= 0:
+            return
+        try:
+            self._hold_off(keys=[keys.host_next(host)], args=[wait_ms])
+        except redis.RedisError as exc:
+            # Advisory: the URL that was told still waits its Retry-After, and the fetch
+            # error it came with must not turn into a storage error.
+            log.warning("hostgate.hold_off_failed", host=host, error=str(exc))
+
+    def _take(self, lock: str, next_key: str, token: str) -> None:
+        """Own the lock and sleep until the host's next time, re-checking after each sleep (a
+        hold-off may have moved it); a lock lost meanwhile is taken again."""
+        while True:
+            while not self._client.set(lock, token, nx=True, px=self._hold_ms):
+                time.sleep(self._poll)
+            wait_ms = self._still_to_wait(lock, next_key, token)
+            while wait_ms > 0:
+                time.sleep(wait_ms / 1000)
+                wait_ms = self._still_to_wait(lock, next_key, token)
+            if wait_ms == 0:
+                return
+
+    def _still_to_wait(self, lock: str, next_key: str, token: str) -> int:
+        return int(self._prepare(keys=[lock, next_key], args=[token, self._hold_ms]))

@@ -1,0 +1,53 @@
+"""Redis storage of posts, their history, fetch state, the change stream, feeds and jobs.
+
+The only package that imports redis for data. Redis errors surface as StorageError; every
+key is built in `keys`, under the `nam:` namespace.
+
+    _store     Store, composed of the parts below over one client
+    _upsert    writing a post: one Lua script, all or nothing
+    _posts     reading posts, versions, listings and counts
+    _fetch     fetch state per URL and crawl summaries
+    _stream    the change stream through consumer groups
+    _feeds     rendered feeds and admin jobs
+    _records   the records handed in and out (pure)
+    _codec     reply values to Python and back, Redis errors to StorageError
+    _keys      every key, in one place (public as `keys`)
+"""
+
+from services.storage import _keys as keys
+from services.storage._feeds import JOB_TTL_SECONDS
+from services.storage._fetch import CRAWLS_KEPT
+from services.storage._records import (
+    VOLATILE_FIELDS,
+    ChangeEvent,
+    FetchInfo,
+    FetchState,
+    StoredFeed,
+    StoredPost,
+    UpsertKind,
+    UpsertResult,
+    Version,
+    answer_counts,
+    content_hash,
+)
+from services.storage._store import Store
+from services.storage._stream import STREAM_MAXLEN
+
+__all__ = [
+    "CRAWLS_KEPT",
+    "JOB_TTL_SECONDS",
+    "STREAM_MAXLEN",
+    "VOLATILE_FIELDS",
+    "ChangeEvent",
+    "FetchInfo",
+    "FetchState",
+    "Store",
+    "StoredFeed",
+    "StoredPost",
+    "UpsertKind",
+    "UpsertResult",
+    "Version",
+    "answer_counts",
+    "content_hash",
+    "keys",
+]

@@ -1,0 +1,124 @@
+"""Reading posts: the current one, its versions, newest-first listings and the stored counts.
+
+Reads only; what they read is written together by the upsert script (_upsert).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import redis
+
+from services.model import Post
+from services.storage import _keys as keys
+from services.storage._codec import as_text, as_texts, as_time, int_hash, storage_errors
+from services.storage._records import StoredPost, Version
+
+_POST_FIELDS = ("json", "version", "updated", "first_seen", "hash")
+
+
+class PostReadMixin:
+    """Store's read path for posts, their indexes and counts."""
+
+    client: redis.Redis
+
+    @storage_errors("reading a post")
+    def get_post(self, post_id: str) -> StoredPost | None:
+        return _stored_post(self.client.hmget(keys.post(post_id), *_POST_FIELDS))
+
+    @storage_errors("reading post history")
+    def post_history(self, post_id: str) -> list[Version]:
+        raw = self.client.hgetall(keys.post_versions(post_id))
+        return sorted((_version(v) for v in raw.values()), key=lambda v: v.number)
+
+    @storage_errors("reading a post version")
+    def get_version(self, post_id: str, number: int) -> Version | None:
+        raw = self.client.hget(keys.post_versions(post_id), str(number))
+        return _version(raw) if raw is not None else None
+
+    @storage_errors("looking up a URL")
+    def post_id_for_url(self, url: str) -> str | None:
+        raw = self.client.hget(keys.URLS, url)
+        return as_text(raw) if raw is not None else None
+
+    @storage_errors("listing recent posts")
+    def recent_posts(
+        self,
+        *,
+        limit: int,
+        language: str | None = None,
+        topic: str | None = None,
+        speaker: str | None = None,
+    ) -> list[StoredPost]:
+        """Newest first by published time (first-seen when unknown); filters combine with AND.
+        Ties are broken by post id, so the order is stable and renders give the same bytes."""
+        if limit <= 0:
+            return []
+        indexes = [
+            build(value)
+            for build, value in (
+                (keys.language, language),
+                (keys.topic, topic),
+                (keys.speaker, speaker),
+            )
+            if value is not None
+        ]
+        ids = self._newest_ids(indexes or [keys.POSTS], limit)
+        pipe = self.client.pipeline(transaction=False)
+        for post_id in ids:
+            pipe.hmget(keys.post(post_id), *_POST_FIELDS)
+        stored = (_stored_post(values) for values in pipe.execute())
+        return [s for s in stored if s is not None]
+
+    def _newest_ids(self, indexes: list[str], limit: int) -> list[str]:
+        if len(indexes) == 1:
+            return as_texts(self.client.zrevrange(indexes[0], 0, limit - 1))
+        # ZINTER answers ascending (score, then member); reversed it matches ZREVRANGE's order
+        return as_texts(self.client.zinter(indexes, aggregate="MAX"))[::-1][:limit]
+
+    @storage_errors("counting posts")
+    def count_posts(self) -> int:
+        return int(self.client.zcard(keys.POSTS))
+
+    @storage_errors("counting posts by language")
+    def counts_by_language(self) -> dict[str, int]:
+        return int_hash(self.client.hgetall(keys.LANGUAGE_COUNTS))
+
+    @storage_errors("counting answers by speaker")
+    def speaker_answer_counts(self) -> dict[str, int]:
+        return int_hash(self.client.hgetall(keys.SPEAKER_ANSWER_COUNTS))
+
+    @storage_errors("listing topics")
+    def topic_slugs(self) -> list[str]:
+        """Topics with at least one post, sorted."""
+        return sorted(as_text(k) for k in self.client.hkeys(keys.TOPIC_COUNTS))
+
+    @storage_errors("listing speakers")
+    def speaker_ids(self) -> list[str]:
+        """People with at least one answer, sorted."""
+        return sorted(as_text(k) for k in self.client.hkeys(keys.SPEAKER_ANSWER_COUNTS))
+
+
+def _stored_post(values: list[Any]) -> StoredPost | None:
+    raw_json, version, updated, first_seen, digest = values
+    if raw_json is None:
+        return None
+    return StoredPost(
+        post=Post.from_json(raw_json),
+        version=int(version),
+        updated=as_time(updated),
+        first_seen=as_time(first_seen),
+        content_hash=as_text(digest),
+    )
+
+
+def _version(raw: bytes | str) -> Version:
+    data = json.loads(raw)
+    return Version(
+        number=int(data["number"]),
+        content_hash=data["hash"],
+        stored_at=as_time(data["stored_at"]),
+        updated=as_time(data["updated"]),
+        post=Post.from_dict(data["post"]),
+    )

@@ -1,0 +1,36 @@
+"""Store: one object over one Redis client, composed of one part per concept."""
+
+from __future__ import annotations
+
+import redis
+
+from services.errors import StorageError
+from services.storage._codec import storage_errors
+from services.storage._feeds import FeedMixin, JobMixin
+from services.storage._fetch import FetchMixin
+from services.storage._posts import PostReadMixin
+from services.storage._stream import STREAM_MAXLEN, StreamMixin
+from services.storage._upsert import UpsertMixin
+
+
+class Store(UpsertMixin, PostReadMixin, FetchMixin, StreamMixin, FeedMixin, JobMixin):
+    """Posts, fetch state, changes, feeds and jobs in one Redis database."""
+
+    def __init__(self, client: redis.Redis, *, stream_maxlen: int = STREAM_MAXLEN) -> None:
+        if client.get_connection_kwargs().get("decode_responses"):
+            raise StorageError("storage: the Redis client must use decode_responses=False")
+        self.client = client
+        self._init_upsert(stream_maxlen)
+        self._init_stream()
+        self._init_jobs()
+
+    @classmethod
+    def from_url(cls, url: str) -> Store:
+        return cls(redis.Redis.from_url(url, decode_responses=False))
+
+    def close(self) -> None:
+        self.client.close()
+
+    @storage_errors("ping")
+    def ping(self) -> bool:
+        return bool(self.client.ping())
