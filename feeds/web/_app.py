@@ -35,6 +35,7 @@ from feeds.web._conditional import (
     not_modified,
 )
 from feeds.web._metrics import RequestTiming, StoreCollector, latency_histogram, metrics_endpoint
+from feeds.web._site import Site
 from services.broker import Broker, broker_url
 from services.errors import StorageError
 from services.model import LANGUAGES
@@ -195,7 +196,7 @@ def create_app(settings: Settings, store: Store, *, broker_url: str | None = Non
     registry.register(StoreCollector(store))
     latency = latency_histogram(registry)
     routes = [
-        Route("/", handlers.index),
+        *Site(store).routes(),
         Route("/feeds/{path:path}", handlers.feed),
         Route("/feeds.opml", handlers.opml),
         Route("/api/recrawl", admin.recrawl, methods=["POST"]),

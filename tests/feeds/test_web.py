@@ -230,7 +230,7 @@ def test_index_lists_every_speaker_and_topic_with_discovery(
         assert person is not None
         row = html.split(f'id="speaker-{person_id}"', 1)[1].split("</tr>", 1)[0]
         assert person.name in row and person.name_be in row and person.name_ru in row
-        assert f"<td class=count>{counts[person_id]}</td>" in row
+        assert f'<td class="count">{counts[person_id]}</td>' in row
         assert f'href="/feeds/speakers/{person_id}.atom"' in row
     for slug in {t for post in mirror for t in post.topic_slugs}:
         assert f'id="topic-{slug}"' in html and f'href="/feeds/topics/{slug}.rss"' in html
