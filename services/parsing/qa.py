@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 
 from services.model import Answer, Section, Speaker
 from services.parsing import cues, quotes
+from services.parsing._drafts import ClosedQuote, OpenQuote, SectionDrafts
 from services.parsing.blocks import Block
 from services.parsing.speakers import (
     INITIALLED,
@@ -23,91 +23,22 @@ from services.parsing.speakers import (
     find_interviewee,
     looks_like_person,
     mentioned_speaker,
-    narrow,
 )
 
 
-@dataclass
-class _Draft:
-    heading: str | None = None
-    question: str | None = None
-    answers: list[Answer] = field(default_factory=list)
-    # the question was asked interview-style (bold), so plain paragraphs answer it
-    interview: bool = False
-    # the last answer is an interview answer that the next plain paragraph continues
-    continuing: bool = False
-
-
-@dataclass
-class _OpenQuote:
-    paragraphs: list[str]
-    speaker: str | Speaker | None  # from a `Name:` before the quote
-
-
-@dataclass
-class _ClosedQuote:
-    text: str
-    speaker: str | Speaker | None
-
-
-class _Builder:
+class _Builder(SectionDrafts):
     def __init__(
         self,
         resolve: Resolver,
         find_mentions: MentionFinder,
         interviewee: Callable[[], Speaker | None],
     ) -> None:
-        self._resolve = resolve
+        super().__init__(resolve)
         self._find_mentions = find_mentions
         self._interviewee = interviewee
-        self.sections: list[_Draft] = []
         self.source: str | None = None
-        self._draft = _Draft()
-        self._open: _OpenQuote | None = None
-        self._closed: _ClosedQuote | None = None
-        # named just before the quote it introduces: `<b>В. Ковалевский:</b>`, `… said:`
-        self._next_speaker: str | Speaker | None = None
-
-    # -- sections -----------------------------------------------------------------------
-
-    def close_section(self) -> None:
-        self._settle()
-        if self._draft.answers:
-            self.sections.append(self._draft)
-        self._draft = _Draft()
-
-    def heading(self, text: str) -> None:
-        self._settle()
-        text = text.rstrip(" :—–-").strip()
-        if self._draft.answers:
-            self.close_section()
-        self._draft.heading = text
-        self._draft.continuing = False
-        self._next_speaker = None
-
-    def question(self, text: str, *, interview: bool) -> None:
-        self._settle()
-        if self._draft.answers or self._draft.question:
-            self.close_section()
-        self._draft.question = text
-        self._draft.interview = interview
-        self._draft.continuing = False
-
-    def answer(self, text: str, speaker: str | Speaker | None, *, continuing: bool = False) -> None:
-        """One answer per person named: an attribution of two people credits both, so
-        that each one's feed carries what they said."""
-        if not text:
-            return
-        speakers = self._speakers(speaker) if isinstance(speaker, str) else [speaker]
-        for one in speakers:
-            self._draft.answers.append(Answer(text=text, speaker=one))
-        self._draft.continuing = continuing
-
-    def _speakers(self, attribution: str) -> list[Speaker | None]:
-        names = quotes.split_names(attribution)
-        if len(names) > 1 and all(self._resolve(n).id or INITIALLED.match(n) for n in names):
-            return [self._resolve(n) for n in names]
-        return [self._resolve(narrow(names[0] if names else attribution, self._resolve))]
+        self._open: OpenQuote | None = None
+        self._closed: ClosedQuote | None = None
 
     def empty_line(self) -> None:
         """An empty line closes a section; but a quote may run across one, and interviews
@@ -174,7 +105,7 @@ class _Builder:
         if speaker:
             self.answer(body, speaker)
         else:
-            self._closed = _ClosedQuote(body, None)
+            self._closed = ClosedQuote(body, None)
 
     def _quote_or_prefixed(self, text: str, speaker: str | None = None) -> bool:
         text = quotes.strip_dash(text)
@@ -200,7 +131,7 @@ class _Builder:
                 self.answer(text, speaker)
                 return True
             return False
-        self._open = _OpenQuote([shape.body], speaker or self._take_next_speaker())
+        self._open = OpenQuote([shape.body], speaker or self._take_next_speaker())
         return True
 
     def _is_speaker_prefix(self, name: str, rest: str) -> bool:
