@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable
 
 from services.model import Answer, Section, Speaker
-from services.parsing import cues, quotes
+from services.parsing import attribution, cues, quotes
 from services.parsing._drafts import ClosedQuote, OpenQuote, SectionDrafts
 from services.parsing.blocks import Block
 from services.parsing.speakers import (
@@ -113,6 +113,8 @@ class _Builder(SectionDrafts):
             prefixed = quotes.name_prefix(text)
             if prefixed and self._is_speaker_prefix(*prefixed):
                 speaker, text = prefixed
+            elif self._grammar(text):
+                return True
         if not quotes.opens_quote(text):
             if speaker:
                 self.answer(text, speaker)
@@ -132,6 +134,21 @@ class _Builder(SectionDrafts):
                 return True
             return False
         self._open = OpenQuote([shape.body], speaker or self._take_next_speaker())
+        return True
+
+    def _grammar(self, text: str) -> bool:
+        """Quotes with their attributions before, inside or after them, several per
+        paragraph (services.parsing.attribution)."""
+        found = attribution.attributed(text, self._resolve)
+        if found is None:
+            return False
+        for said in found:
+            if said.question:
+                self.question(said.text, interview=False)
+            elif said.speaker is not None or not self._draft.interview:
+                self.answer(said.text, said.speaker)
+            else:
+                self.answer(said.text, self._interviewee())
         return True
 
     def _is_speaker_prefix(self, name: str, rest: str) -> bool:
