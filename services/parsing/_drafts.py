@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from services.model import Answer, Speaker
-from services.parsing import quotes
+from services.parsing import cues, quotes
 from services.parsing.speakers import INITIALLED, Resolver, narrow
 
 
@@ -29,6 +29,7 @@ class Draft:
 class OpenQuote:
     paragraphs: list[str]
     speaker: str | Speaker | None  # from a `Name:` before the quote
+    mark: str = ""  # the quotation mark that opened it
 
 
 @dataclass
@@ -69,7 +70,7 @@ class SectionDrafts:
         self._settle()
         if self._draft.answers or self._draft.question:
             self.close_section()
-        self._draft.question = text
+        self._draft.question = cues.without_number(text)
         self._draft.interview = interview
         self._draft.continuing = False
 

@@ -7,6 +7,7 @@ people introduce several quotes together) keep no speaker.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from services.model import Speaker
@@ -57,3 +58,21 @@ def _said(utterance: clauses.Utterance, resolve: Resolver, *, shared: bool) -> S
     if asker and text.endswith("?"):
         return Said(text, None, question=True)
     return Said(text, speaker)
+
+
+_ROLE_LINE = re.compile(r"^(?P<role>[^:«»\"“”„]{2,40}):\s*(?P<rest>\S.*)$", re.S)
+
+
+def role_line(text: str, resolve: Resolver) -> Said | None:
+    """`Moderator: Next question, about the army?` or `Пресс-секретарь: …` without quotes:
+    a role with no name speaks, or asks the section's question."""
+    match = _ROLE_LINE.match(text)
+    if match is None:
+        return None
+    speaker = speaker_of(match.group("role"), resolve)
+    if not isinstance(speaker, Speaker):
+        return None
+    rest = match.group("rest").strip()
+    if lexicon.asks(speaker.as_written) and rest.endswith("?"):
+        return Said(rest, None, question=True)
+    return Said(rest, speaker)

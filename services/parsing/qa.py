@@ -24,6 +24,7 @@ from services.parsing.speakers import (
     looks_like_person,
     mentioned_speaker,
 )
+from services.parsing.statements import statement
 
 
 class _Builder(SectionDrafts):
@@ -86,7 +87,9 @@ class _Builder(SectionDrafts):
 
     def _continue_quote(self, text: str) -> bool:
         assert self._open is not None
-        if quotes.opens_quote(quotes.strip_dash(text)):
+        if text[:1] == self._open.mark and text[:1] in '“"' and len(text) > 1:
+            text = text[1:]  # English: each paragraph of a long quote reopens it
+        elif quotes.opens_quote(quotes.strip_dash(text)):
             self._open = None  # a new quote: the open one was narration after all
             return False
         end = quotes.ends_quote(text)
@@ -110,10 +113,18 @@ class _Builder(SectionDrafts):
     def _quote_or_prefixed(self, text: str, speaker: str | None = None) -> bool:
         text = quotes.strip_dash(text)
         if speaker is None:
+            found = attribution.attributed(text, self._resolve)
             prefixed = quotes.name_prefix(text)
+            if found is not None and (len(found) > 1 or not prefixed):
+                self._said(found)
+                return True
             if prefixed and self._is_speaker_prefix(*prefixed):
                 speaker, text = prefixed
-            elif self._grammar(text):
+            elif found is not None:
+                self._said(found)
+                return True
+            elif (role := attribution.role_line(text, self._resolve)) is not None:
+                self._said([role])
                 return True
         if not quotes.opens_quote(text):
             if speaker:
@@ -133,15 +144,13 @@ class _Builder(SectionDrafts):
                 self.answer(text, speaker)
                 return True
             return False
-        self._open = OpenQuote([shape.body], speaker or self._take_next_speaker())
+        mark = text[0]
+        self._open = OpenQuote([shape.body], speaker or self._take_next_speaker(), mark)
         return True
 
-    def _grammar(self, text: str) -> bool:
+    def _said(self, found: list[attribution.Said]) -> None:
         """Quotes with their attributions before, inside or after them, several per
         paragraph (services.parsing.attribution)."""
-        found = attribution.attributed(text, self._resolve)
-        if found is None:
-            return False
         for said in found:
             if said.question:
                 self.question(said.text, interview=False)
@@ -149,7 +158,6 @@ class _Builder(SectionDrafts):
                 self.answer(said.text, said.speaker)
             else:
                 self.answer(said.text, self._interviewee())
-        return True
 
     def _is_speaker_prefix(self, name: str, rest: str) -> bool:
         """`Name:` opens an answer when the name is someone we know, or looks like a person
@@ -230,8 +238,8 @@ class _Builder(SectionDrafts):
         text = block.text
         if block.kind == "empty":
             self.empty_line()
-        elif block.kind == "para" and self._source_line(text):
-            pass
+        elif block.kind == "para" and (self._source_line(text) or cues.is_aside(text)):
+            pass  # `Read also: …`, a byline or a caption is nobody's words
         elif (
             self._closed is not None
             and block.kind == "para"
@@ -278,4 +286,7 @@ def build_sections(
         Section(heading=d.heading, question=d.question, answers=tuple(d.answers))
         for d in builder.sections
     ]
+    if not sections:
+        spoken = statement(block_list, title, resolve, find_mentions)
+        sections = [spoken] if spoken else []
     return builder.source, sections
