@@ -208,6 +208,8 @@ def _around_verb(clause: str, *, allow_trailing: bool = False) -> str | None:
             return " ".join(words[:k]).strip() or None
         if "," in words[k] or words[k + 1].lower() in ("that", "что", "што"):
             return None  # reported speech: `said that …`
+        if len(words) - k <= 6 and any(w[:1].isupper() for w in words[:k]):
+            return " ".join(words[:k])  # `Name told the press in Kyiv`
         return None
     return None
 

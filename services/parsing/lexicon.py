@@ -58,7 +58,9 @@ _ASKER_STEMS = tuple(
 )
 # Openings that introduce who is speaking: `По словам X,`, `According to X,`.
 INTRO = re.compile(
-    r"^(?:по\s+словам|па\s+словах|according\s+to|in\s+the\s+words\s+of)\s+(?P<who>.+)$",
+    r"^(?:по\s+словам|со\s+слов|по\s+мнению|по\s+оценке|по\s+признанию|па\s+словах|са\s+слоў|"
+    r"на\s+думку|па\s+меркаванні|па\s+ацэнцы|according\s+to|in\s+the\s+words\s+of|"
+    r"in\s+the\s+(?:opinion|view)\s+of)\s+(?P<who>.+)$",
     re.IGNORECASE | re.S,
 )
 # `Как отметил X,`, `Як адзначыў X,`, `As X noted,`.

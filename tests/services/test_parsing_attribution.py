@@ -162,6 +162,7 @@ def _check(case: Case, builder: str) -> None:
 
 def test_the_corpus_is_large_enough() -> None:
     cases = [case for path in sorted(CORPUS.glob("*.txt")) for case in _read(path)]
+    assert sum(c.held_out for c in cases) >= 30
     main = [c for c in cases if not c.held_out]
     by_language = {lang: sum(c.language == lang for c in main) for lang in ("en", "ru", "be")}
     assert all(count >= 40 for count in by_language.values()), by_language
