@@ -69,8 +69,8 @@ def _json_ld_article(tree: LexborHTMLParser) -> dict[str, Any]:
     for script in tree.css('script[type="application/ld+json"]'):
         try:
             data = json.loads(script.text(deep=True) or "")
-        except ValueError:
-            continue  # a broken block tells us nothing; the other sources may
+        except (ValueError, RecursionError):
+            continue  # a broken or absurdly nested block tells us nothing; the others may
         for item in _json_ld_items(data):
             kind = item.get("@type")
             kinds = kind if isinstance(kind, list) else [kind]
@@ -80,12 +80,15 @@ def _json_ld_article(tree: LexborHTMLParser) -> dict[str, Any]:
 
 
 def _json_ld_items(data: Any) -> list[dict[str, Any]]:
-    if isinstance(data, list):
-        return [d for d in data if isinstance(d, dict)]
-    if isinstance(data, dict):
-        graph = data.get("@graph")
-        return [data, *(_json_ld_items(graph) if graph else [])]
-    return []
+    """The objects of a JSON-LD block: itself, a list of them, or one `@graph` level (the
+    only nesting schema.org uses; deeper graphs are not followed)."""
+    items = data if isinstance(data, list) else [data]
+    found = [d for d in items if isinstance(d, dict)]
+    for item in list(found):
+        graph = item.get("@graph")
+        graph_items = graph if isinstance(graph, list) else [graph]
+        found.extend(d for d in graph_items if isinstance(d, dict))
+    return found
 
 
 def _page_title(tree: LexborHTMLParser) -> str | None:
