@@ -5,15 +5,20 @@ Each command loads settings once and reports errors as one line on stderr.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
+import structlog
 
 from cli._data import crawl, history, recrawl, shared_redis, status
+from cli._settings import settings_command
 from services.errors import NamFeedsError
 from services.logs import configure_logging
-from services.settings import Settings
+from services.settings import Settings, unknown_variables
+
+log = structlog.get_logger(__name__)
 
 
 class _Group(click.Group):
@@ -30,8 +35,22 @@ class _Group(click.Group):
 @click.group(cls=_Group)
 @click.version_option(package_name="nam-feeds")
 def main() -> None:
-    """Followable RSS and Atom feeds of NAM-media posts."""
+    """Followable RSS and Atom feeds of NAM-media posts.
+
+    Settings are NAMFEEDS_* environment variables (the README lists them); `nam-feeds
+    settings` prints the effective ones, secrets masked."""
     configure_logging()
+    warn_unknown_variables(os.environ)
+
+
+def warn_unknown_variables(environ: dict[str, str] | os._Environ[str]) -> None:
+    for name, closest in unknown_variables(environ):
+        hint = f"; did you mean {closest}?" if closest else ""
+        log.warning(
+            f"settings: {name} is not a setting and is ignored{hint}",
+            variable=name,
+            did_you_mean=closest,
+        )
 
 
 @main.command()
@@ -124,5 +143,5 @@ def up(host: str, port: int, no_crawl: bool) -> None:
     sys.exit(run_up(Settings.from_env(), host, port, first_crawl=not no_crawl))
 
 
-for _command in (crawl, status, history, recrawl):
+for _command in (crawl, status, history, recrawl, settings_command):
     main.add_command(_command)

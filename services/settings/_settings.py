@@ -1,0 +1,144 @@
+"""The Settings object and how it is read from the environment (see the package docstring)."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Self, TypeVar
+from urllib.parse import urlsplit
+
+import platformdirs
+
+from services.errors import ConfigError
+from services.settings import _values as v
+
+DEFAULT_SOURCE_URLS = ("https://www.belarus-nau.org", "https://belarus-nau.org")
+DEFAULT_USER_AGENT = "nam-feeds/0.1 (feeds of NAM-media posts; polite crawler)"
+PREFIX = "NAMFEEDS_"
+# NAMFEEDS_* names that are not settings of the program: docker-compose.yml's published port,
+# and the test suite's and benchmarks' own variables.
+OTHER_VARIABLES = frozenset({"NAMFEEDS_PORT"})
+OTHER_PREFIXES = ("NAMFEEDS_TEST_", "NAMFEEDS_BENCH_")
+
+
+def default_data_dir() -> Path:
+    """The per-user data directory (~/.local/share/nam-feeds on Linux): the same store from
+    any working directory, where a relative `data` would be a new one in each."""
+    return Path(platformdirs.user_data_dir("nam-feeds", appauthor=False))
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Settings:
+    redis_url: str | None = None  # None: start an embedded Redis under data_dir
+    source_urls: tuple[str, ...] = DEFAULT_SOURCE_URLS
+    origin_map: Mapping[str, str] = field(default_factory=dict)
+    public_url: str = "http://127.0.0.1:8080"
+    admin_token: str | None = None
+    crawl_interval: int = 900
+    crawl_delay: float = 1.0
+    feed_size: int = 50
+    data_dir: Path = field(default_factory=default_data_dir)  # absolute
+    user_agent: str = DEFAULT_USER_AGENT
+    fetch_timeout: float = 10.0
+    max_body_bytes: int = 5 * 1024 * 1024
+    max_retries: int = 4
+    # A page whose sitemap lastmod is unchanged is still revalidated (a conditional request)
+    # once its last fetch is this many seconds old; 0 revalidates on every crawl.
+    revalidate_after: int = 86400
+
+    @property
+    def allowed_hosts(self) -> frozenset[str]:
+        """Hosts of the source origins. Fetching checks the finer `allowed_origins`."""
+        return frozenset(urlsplit(u).hostname or "" for u in self.source_urls)
+
+    @property
+    def allowed_origins(self) -> frozenset[tuple[str, str, int]]:
+        """(scheme, host, port) of each source origin, default ports filled in: a URL on an
+        allowed host but another scheme or port (http://host:22) is not a source URL."""
+        found = set()
+        for url in self.source_urls:
+            try:
+                found.add(v.origin_key(url))
+            except ValueError:
+                continue  # from_env rejects these; a hand-built Settings just allows less
+        return frozenset(found)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
+        env = os.environ if environ is None else environ
+        defaults = cls()
+
+        def get(
+            name: str, parse: Callable[[str, str], T], default: T, *, blank_ok: bool = True
+        ) -> T:
+            raw = env.get(name)
+            if raw is None:
+                return default
+            if raw.strip() == "":
+                if not blank_ok:
+                    raise ConfigError(name, "is set but blank; unset it or give a value")
+                return default
+            return parse(name, raw.strip())
+
+        settings = cls(
+            redis_url=get("NAMFEEDS_REDIS_URL", v.redis_url, None),
+            source_urls=get("NAMFEEDS_SOURCE_URLS", v.origins, defaults.source_urls),
+            origin_map=get("NAMFEEDS_ORIGIN_MAP", v.origin_map, {}),
+            public_url=get("NAMFEEDS_PUBLIC_URL", v.base_url, defaults.public_url),
+            # blank is an error: a token of spaces would silently leave the admin API closed
+            admin_token=get("NAMFEEDS_ADMIN_TOKEN", v.token, None, blank_ok=False),
+            crawl_interval=get("NAMFEEDS_CRAWL_INTERVAL", v.int_between(10, 7 * 86400), 900),
+            crawl_delay=get("NAMFEEDS_CRAWL_DELAY", v.float_between(0.0, 60.0), 1.0),
+            feed_size=get("NAMFEEDS_FEED_SIZE", v.int_between(1, 1000), 50),
+            data_dir=get("NAMFEEDS_DATA_DIR", v.data_dir_path, defaults.data_dir),
+            user_agent=get("NAMFEEDS_USER_AGENT", v.user_agent, defaults.user_agent),
+            fetch_timeout=get("NAMFEEDS_FETCH_TIMEOUT", v.float_between(0.1, 300.0), 10.0),
+            max_body_bytes=get(
+                "NAMFEEDS_MAX_BODY_BYTES", v.int_between(1024, 1 << 30), defaults.max_body_bytes
+            ),
+            max_retries=get("NAMFEEDS_MAX_RETRIES", v.int_between(0, 20), 4),
+            revalidate_after=get(
+                "NAMFEEDS_REVALIDATE_AFTER", v.int_between(0, 30 * 86400), defaults.revalidate_after
+            ),
+        )
+        _check_origin_map(settings)
+        return settings
+
+
+def variable_names() -> tuple[str, ...]:
+    """Every NAMFEEDS_* setting, by the naming rule: a field `x_y` is NAMFEEDS_X_Y."""
+    return tuple(PREFIX + f.name.upper() for f in fields(Settings))
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[tuple[str, str | None]]:
+    """NAMFEEDS_* variables that no setting reads, each with the closest real name (or None):
+    a misspelled NAMFEEDS_CRAWL_DELEY would otherwise be ignored without a word."""
+    known = variable_names()
+    found = []
+    for name in sorted(environ):
+        if not name.startswith(PREFIX) or name in known or name in OTHER_VARIABLES:
+            continue
+        if name.startswith(OTHER_PREFIXES):
+            continue
+        # compared without the shared prefix, which would make every name look close
+        tails = [k.removeprefix(PREFIX) for k in known]
+        close = difflib.get_close_matches(name.removeprefix(PREFIX), tails, n=1, cutoff=0.6)
+        found.append((name, PREFIX + close[0] if close else None))
+    return found
+
+
+def _check_origin_map(settings: Settings) -> None:
+    """A mapped origin that is not a source origin is never fetched: a typo, so say so."""
+    sources = set(settings.source_urls)
+    for origin in settings.origin_map:
+        if origin not in sources:
+            raise ConfigError(
+                "NAMFEEDS_ORIGIN_MAP",
+                f"{origin} is not one of NAMFEEDS_SOURCE_URLS ({' '.join(settings.source_urls)})",
+            )
