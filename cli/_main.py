@@ -12,7 +12,8 @@ from pathlib import Path
 import click
 import structlog
 
-from cli._data import crawl, history, recrawl, shared_redis, status
+from cli._data import crawl, history, recrawl, status
+from cli._redis import shared_redis
 from cli._settings import settings_command
 from services.errors import NamFeedsError
 from services.logs import configure_logging
@@ -94,8 +95,15 @@ def worker(concurrency: int, pool: str, visibility_timeout: float | None, loglev
         visibility_timeout=visibility_timeout or VISIBILITY_TIMEOUT,
     )
     app.set_default()
+    _route_celery_prints()
     app.worker_main(
-        ["worker", f"--concurrency={concurrency}", f"--pool={pool}", f"--loglevel={loglevel}"]
+        [
+            *_quiet(),
+            "worker",
+            f"--concurrency={concurrency}",
+            f"--pool={pool}",
+            f"--loglevel={loglevel}",
+        ]
     )
 
 
@@ -109,7 +117,26 @@ def beat(loglevel: str) -> None:
     settings = Settings.from_env()
     app = make_celery(settings, shared_redis(settings))
     app.set_default()
-    app.start(["beat", f"--scheduler={schedule.SCHEDULER}", f"--loglevel={loglevel}"])
+    app.start([*_quiet(), "beat", f"--scheduler={schedule.SCHEDULER}", f"--loglevel={loglevel}"])
+
+
+def _quiet() -> list[str]:
+    """Celery's banners are for a person at a terminal; elsewhere they would be the only
+    lines of a service's output that are not JSON records."""
+    return [] if sys.stderr.isatty() else ["--quiet"]
+
+
+def _route_celery_prints() -> None:
+    """The worker prints its shutdown notes ("worker: Warm shutdown") straight to the
+    standard streams; send them through logging, in the one format."""
+    import celery.apps.worker as celery_worker
+
+    celery_log = structlog.get_logger("celery.apps.worker")
+
+    def say(message: str, f: object = None) -> None:
+        celery_log.info(message.strip())
+
+    celery_worker.safe_say = say
 
 
 # -- web and up ------------------------------------------------------------------------------
