@@ -13,6 +13,7 @@ import click
 import structlog
 
 from cli._data import crawl, history, recrawl, status
+from cli._heartbeat import healthcheck, keep_heartbeat
 from cli._redis import shared_redis
 from cli._settings import settings_command
 from services.errors import NamFeedsError
@@ -89,13 +90,13 @@ def worker(concurrency: int, pool: str, visibility_timeout: float | None, loglev
     from workers.app import VISIBILITY_TIMEOUT, make_celery
 
     settings = Settings.from_env()
+    redis_url = shared_redis(settings)
     app = make_celery(
-        settings,
-        shared_redis(settings),
-        visibility_timeout=visibility_timeout or VISIBILITY_TIMEOUT,
+        settings, redis_url, visibility_timeout=visibility_timeout or VISIBILITY_TIMEOUT
     )
     app.set_default()
     _route_celery_prints()
+    keep_heartbeat(redis_url, "worker")
     app.worker_main(
         [
             *_quiet(),
@@ -115,8 +116,10 @@ def beat(loglevel: str) -> None:
     from workers.app import make_celery
 
     settings = Settings.from_env()
-    app = make_celery(settings, shared_redis(settings))
+    redis_url = shared_redis(settings)
+    app = make_celery(settings, redis_url)
     app.set_default()
+    keep_heartbeat(redis_url, "beat")
     app.start([*_quiet(), "beat", f"--scheduler={schedule.SCHEDULER}", f"--loglevel={loglevel}"])
 
 
@@ -170,5 +173,5 @@ def up(host: str, port: int, no_crawl: bool) -> None:
     sys.exit(run_up(Settings.from_env(), host, port, first_crawl=not no_crawl))
 
 
-for _command in (crawl, status, history, recrawl, settings_command):
+for _command in (crawl, status, history, recrawl, settings_command, healthcheck):
     main.add_command(_command)
