@@ -5,11 +5,11 @@ the environment. Every value is parsed in full there, at start-up, so that a bad
 ConfigError naming the variable instead of a traceback later, in some process, on first use.
 
 A new setting is a field of Settings named for its variable (NAMFEEDS_CRAWL_DELAY is
-`crawl_delay`), one `get(...)` line in `Settings.from_env` with its parser (from _values, or
-a new one there), and a row in the README; `unknown_variables` learns the name from the field.
+`crawl_delay`), one `get(...)` line in `Settings.from_env` with its parser (one of those in
+_settings or _urls, or a new one beside them), and a row in the README; `unknown_variables` learns the name from the field.
 
-    _settings   Settings, from_env, the variable names and the unknown ones
-    _values     the parser of each kind of value
+    _settings   Settings, from_env, the variable names and the unknown ones, plain values
+    _urls       the parsers of URLs, and origin keys
 """
 
 from services.settings._settings import (
@@ -20,7 +20,7 @@ from services.settings._settings import (
     unknown_variables,
     variable_names,
 )
-from services.settings._values import format_origin, origin_key, shown
+from services.settings._urls import format_origin, origin_key, shown
 
 __all__ = [
     "DEFAULT_SOURCE_URLS",

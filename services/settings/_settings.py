@@ -13,7 +13,11 @@ from urllib.parse import urlsplit
 import platformdirs
 
 from services.errors import ConfigError
-from services.settings import _values as v
+from services.settings._urls import base_url as _base_url
+from services.settings._urls import origin_key
+from services.settings._urls import origin_map as _origin_map
+from services.settings._urls import origins as _origins
+from services.settings._urls import redis_url as _redis_url
 
 DEFAULT_SOURCE_URLS = ("https://www.belarus-nau.org", "https://belarus-nau.org")
 DEFAULT_USER_AGENT = "nam-feeds/0.1 (feeds of NAM-media posts; polite crawler)"
@@ -31,6 +35,7 @@ def default_data_dir() -> Path:
 
 
 T = TypeVar("T")
+N = TypeVar("N", int, float)
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,7 @@ class Settings:
         found = set()
         for url in self.source_urls:
             try:
-                found.add(v.origin_key(url))
+                found.add(origin_key(url))
             except ValueError:
                 continue  # from_env rejects these; a hand-built Settings just allows less
         return frozenset(found)
@@ -87,24 +92,24 @@ class Settings:
             return parse(name, raw.strip())
 
         settings = cls(
-            redis_url=get("NAMFEEDS_REDIS_URL", v.redis_url, None),
-            source_urls=get("NAMFEEDS_SOURCE_URLS", v.origins, defaults.source_urls),
-            origin_map=get("NAMFEEDS_ORIGIN_MAP", v.origin_map, {}),
-            public_url=get("NAMFEEDS_PUBLIC_URL", v.base_url, defaults.public_url),
+            redis_url=get("NAMFEEDS_REDIS_URL", _redis_url, None),
+            source_urls=get("NAMFEEDS_SOURCE_URLS", _origins, defaults.source_urls),
+            origin_map=get("NAMFEEDS_ORIGIN_MAP", _origin_map, {}),
+            public_url=get("NAMFEEDS_PUBLIC_URL", _base_url, defaults.public_url),
             # blank is an error: a token of spaces would silently leave the admin API closed
-            admin_token=get("NAMFEEDS_ADMIN_TOKEN", v.token, None, blank_ok=False),
-            crawl_interval=get("NAMFEEDS_CRAWL_INTERVAL", v.int_between(10, 7 * 86400), 900),
-            crawl_delay=get("NAMFEEDS_CRAWL_DELAY", v.float_between(0.0, 60.0), 1.0),
-            feed_size=get("NAMFEEDS_FEED_SIZE", v.int_between(1, 1000), 50),
-            data_dir=get("NAMFEEDS_DATA_DIR", v.data_dir_path, defaults.data_dir),
-            user_agent=get("NAMFEEDS_USER_AGENT", v.user_agent, defaults.user_agent),
-            fetch_timeout=get("NAMFEEDS_FETCH_TIMEOUT", v.float_between(0.1, 300.0), 10.0),
+            admin_token=get("NAMFEEDS_ADMIN_TOKEN", _token, None, blank_ok=False),
+            crawl_interval=get("NAMFEEDS_CRAWL_INTERVAL", _int_between(10, 7 * 86400), 900),
+            crawl_delay=get("NAMFEEDS_CRAWL_DELAY", _float_between(0.0, 60.0), 1.0),
+            feed_size=get("NAMFEEDS_FEED_SIZE", _int_between(1, 1000), 50),
+            data_dir=get("NAMFEEDS_DATA_DIR", _data_dir, defaults.data_dir),
+            user_agent=get("NAMFEEDS_USER_AGENT", _user_agent, defaults.user_agent),
+            fetch_timeout=get("NAMFEEDS_FETCH_TIMEOUT", _float_between(0.1, 300.0), 10.0),
             max_body_bytes=get(
-                "NAMFEEDS_MAX_BODY_BYTES", v.int_between(1024, 1 << 30), defaults.max_body_bytes
+                "NAMFEEDS_MAX_BODY_BYTES", _int_between(1024, 1 << 30), defaults.max_body_bytes
             ),
-            max_retries=get("NAMFEEDS_MAX_RETRIES", v.int_between(0, 20), 4),
+            max_retries=get("NAMFEEDS_MAX_RETRIES", _int_between(0, 20), 4),
             revalidate_after=get(
-                "NAMFEEDS_REVALIDATE_AFTER", v.int_between(0, 30 * 86400), defaults.revalidate_after
+                "NAMFEEDS_REVALIDATE_AFTER", _int_between(0, 30 * 86400), defaults.revalidate_after
             ),
         )
         _check_origin_map(settings)
@@ -142,3 +147,59 @@ def _check_origin_map(settings: Settings) -> None:
                 "NAMFEEDS_ORIGIN_MAP",
                 f"{origin} is not one of NAMFEEDS_SOURCE_URLS ({' '.join(settings.source_urls)})",
             )
+
+
+def _token(name: str, value: str) -> str:
+    # It is compared with an Authorization header, which carries visible ASCII only.
+    if not all("!" <= c <= "~" for c in value):
+        raise ConfigError(name, "the token must be visible ASCII, with no spaces or accents")
+    if len(value) < 16:
+        raise ConfigError(name, "the token must be at least 16 characters long")
+    return value
+
+
+def _user_agent(name: str, value: str) -> str:
+    # An HTTP header value; httpx encodes it as ASCII and refuses anything else.
+    if not all(" " <= c <= "~" for c in value):
+        raise ConfigError(name, "must be printable ASCII (no control characters, DEL or accents)")
+    return value
+
+
+def _data_dir(name: str, value: str) -> Path:
+    """The directory need not exist yet, but it must be creatable: the nearest existing
+    path on the way to it has to be a directory. Made absolute once, here: every process
+    then names the same directory whatever its working directory."""
+    path = Path(value).expanduser().absolute()
+    for existing in (path, *path.parents):
+        try:
+            if not existing.exists():
+                continue
+            if not existing.is_dir():
+                raise ConfigError(name, f"{existing} exists and is not a directory")
+        except OSError as exc:
+            raise ConfigError(name, f"{existing} cannot be checked ({exc})") from None
+        break
+    return path
+
+
+def _int_between(low: int, high: int) -> Callable[[str, str], int]:
+    return _number_between(int, "a whole number", low, high)
+
+
+def _float_between(low: float, high: float) -> Callable[[str, str], float]:
+    return _number_between(float, "a number", low, high)
+
+
+def _number_between(
+    kind: Callable[[str], N], noun: str, low: N, high: N
+) -> Callable[[str, str], N]:
+    def parse(name: str, value: str) -> N:
+        try:
+            number = kind(value)
+        except ValueError:
+            raise ConfigError(name, f"{value!r} is not {noun}") from None
+        if not low <= number <= high:
+            raise ConfigError(name, f"{number} is outside {low}..{high}")
+        return number
+
+    return parse

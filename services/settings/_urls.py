@@ -1,11 +1,8 @@
-"""Parsers of single values: each takes the variable's name and its text and returns the
-value, or raises ConfigError naming the variable. Messages never echo a password."""
+"""Parsers of URL values (Redis, origins, base URLs) and the origin keys fetching compares.
+Messages never echo a password."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-from typing import TypeVar
 from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 import redis
@@ -14,8 +11,6 @@ from services.errors import ConfigError
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 REDIS_DATABASES = 16  # Redis's default `databases`: numbers 0..15
-
-N = TypeVar("N", int, float)
 
 
 def origin_key(url: str) -> tuple[str, str, int]:
@@ -133,59 +128,3 @@ def base_url(name: str, value: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(name, f"{value!r} is not an http(s) URL")
     return value.rstrip("/")
-
-
-def token(name: str, value: str) -> str:
-    # It is compared with an Authorization header, which carries visible ASCII only.
-    if not all("!" <= c <= "~" for c in value):
-        raise ConfigError(name, "the token must be visible ASCII, with no spaces or accents")
-    if len(value) < 16:
-        raise ConfigError(name, "the token must be at least 16 characters long")
-    return value
-
-
-def user_agent(name: str, value: str) -> str:
-    # An HTTP header value; httpx encodes it as ASCII and refuses anything else.
-    if not all(" " <= c <= "~" for c in value):
-        raise ConfigError(name, "must be printable ASCII (no control characters, DEL or accents)")
-    return value
-
-
-def data_dir_path(name: str, value: str) -> Path:
-    """The directory need not exist yet, but it must be creatable: the nearest existing
-    path on the way to it has to be a directory. Made absolute once, here: every process
-    then names the same directory whatever its working directory."""
-    path = Path(value).expanduser().absolute()
-    for existing in (path, *path.parents):
-        try:
-            if not existing.exists():
-                continue
-            if not existing.is_dir():
-                raise ConfigError(name, f"{existing} exists and is not a directory")
-        except OSError as exc:
-            raise ConfigError(name, f"{existing} cannot be checked ({exc})") from None
-        break
-    return path
-
-
-def int_between(low: int, high: int) -> Callable[[str, str], int]:
-    return _number_between(int, "a whole number", low, high)
-
-
-def float_between(low: float, high: float) -> Callable[[str, str], float]:
-    return _number_between(float, "a number", low, high)
-
-
-def _number_between(
-    kind: Callable[[str], N], noun: str, low: N, high: N
-) -> Callable[[str, str], N]:
-    def parse(name: str, value: str) -> N:
-        try:
-            number = kind(value)
-        except ValueError:
-            raise ConfigError(name, f"{value!r} is not {noun}") from None
-        if not low <= number <= high:
-            raise ConfigError(name, f"{number} is outside {low}..{high}")
-        return number
-
-    return parse
