@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import click
 import structlog
 
-from services.errors import ConfigError
+from cli._redis import data_redis, shared_redis
 from services.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -20,37 +18,6 @@ log = structlog.get_logger(__name__)
 # A page the sitemap names but the site no longer has: recorded, not a failure of the crawl
 # (DESIGN.md, the mirror README: the real site lists language versions that do not exist).
 MISSING_STATUSES = (404, 410)
-
-
-# -- Redis for the commands ----------------------------------------------------------------
-
-
-@contextmanager
-def data_redis(settings: Settings) -> Iterator[str]:
-    """The configured Redis, else the embedded one of data_dir: the running server when another
-    command (`up`) owns it, which is left running, or one started for this command alone."""
-    if settings.redis_url is not None:
-        yield settings.redis_url
-        return
-    from services.embedded_redis import EmbeddedRedis, redacted
-
-    with EmbeddedRedis(settings.data_dir) as server:
-        log.info(
-            "redis.embedded",
-            url=redacted(server.url),
-            data_dir=str(settings.data_dir),
-            shared=not server.owned,
-        )
-        yield server.url
-
-
-def shared_redis(settings: Settings) -> str:
-    """Workers, beat and recrawl must meet on one broker: a private Redis would be useless."""
-    if settings.redis_url is None:
-        from workers.app import NO_REDIS
-
-        raise ConfigError("NAMFEEDS_REDIS_URL", f"unset: {NO_REDIS}")
-    return settings.redis_url
 
 
 # -- crawl -------------------------------------------------------------------------------------

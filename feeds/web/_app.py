@@ -13,7 +13,6 @@ import threading
 from collections import OrderedDict
 from datetime import UTC
 from email.utils import format_datetime
-from typing import Any
 
 import structlog
 import uvicorn
@@ -35,6 +34,7 @@ from feeds.web._conditional import (
     matched_etag,
     not_modified,
 )
+from feeds.web._health import health_report
 from feeds.web._lean import LeanFeeds
 from feeds.web._metrics import RequestTiming, StoreCollector, latency_histogram, metrics_endpoint
 from feeds.web._site import Site
@@ -151,22 +151,9 @@ class _App:
         return Response(render_opml(refs), media_type="text/x-opml; charset=utf-8")
 
     def healthz(self, request: Request) -> Response:
-        try:
-            self.store.ping()
-        except StorageError as exc:
-            down = {"status": "down", "redis": str(exc)}
-            return JSONResponse(down, status_code=503, headers={"Retry-After": "30"})
-        workers = self._workers()
-        return JSONResponse({"status": "ok", "redis": "ok", "workers": workers})
-
-    def _workers(self) -> dict[str, Any]:
-        if self.broker is None:
-            return {"status": "not configured"}
-        try:
-            count = self.broker.ping_workers(timeout=0.5)
-        except Exception as exc:  # a broker that is down is reported, not raised
-            return {"status": "unreachable", "error": type(exc).__name__}
-        return {"status": "ok" if count else "none", "count": count}
+        status, body = health_report(self.store)
+        headers = {"Retry-After": "30"} if status == 503 else None
+        return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _feed_response(request: Request, stored: StoredFeed, cache: _GzipCache) -> Response:

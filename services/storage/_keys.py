@@ -43,6 +43,9 @@ Feeds and jobs
     nam:stats:publish           hash    counters: renders_written, renders_unchanged,
                                         renders_superseded, failures
     nam:job:<id>                hash    admin API job: each field a JSON value; expires
+
+Processes
+    nam:heartbeats              hash    <part>:<host>:<pid> -> Redis time of its last beat
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ PUBLISH_COUNTS = "nam:stats:publish"
 FETCH_URLS = "nam:fetch-urls"
 CRAWLS = "nam:crawls"
 FEEDS = "nam:feeds"
+HEARTBEATS = "nam:heartbeats"
 
 # Prefixes of the per-value indexes. The upsert script needs them because it learns the
 # *old* language, topics and speakers of a post only once it runs inside Redis.
