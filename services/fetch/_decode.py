@@ -63,7 +63,7 @@ def decode_bounded(
         chunks.append(chunk)
         if encodings and size > _RATIO_AFTER and size > MAX_RATIO * wire.count:
             raise TooLarge(
-                f"body inflates over {MAX_RATIO} times ({wire.count} bytes sent, "
+                f"body exceeds the {MAX_RATIO}x inflation limit ({wire.count} bytes sent, "
                 f"{size} bytes so far): a compression bomb"
             )
     return b"".join(chunks)
