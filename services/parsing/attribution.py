@@ -26,6 +26,8 @@ def attributed(text: str, resolve: Resolver) -> list[Said] | None:
     """The paragraph's answers, when the grammar attributes at least one of its quotes, or
     when a quote opens the paragraph and others follow; None leaves the paragraph to the
     simpler readings (a single quote, a quote running on to the next paragraphs)."""
+    if not _may_attribute(text):
+        return None
     found = clauses.utterances(text)
     if not found:
         return None
@@ -41,6 +43,18 @@ def attributed(text: str, resolve: Resolver) -> list[Said] | None:
         if said is not None:
             out.append(said)
     return out or None
+
+
+_MARKS = re.compile('[«„“"]')
+_DASHED = re.compile(r"[,.!?…]\s+[—–]\s")
+
+
+def _may_attribute(text: str) -> bool:
+    """Cheap test first: most paragraphs are a single quote with its tail, which
+    quotes.shape_of reads, or hold no quote at all."""
+    if not quotes.opens_quote(text):
+        return _MARKS.search(text) is not None
+    return quotes.closes_early(text) or _DASHED.search(text) is not None
 
 
 def _said(utterance: clauses.Utterance, resolve: Resolver, *, shared: bool) -> Said | None:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from services.parsing import lexicon
 
 _OPEN = {"«": "»", "„": "“", "“": "”", '"': '"'}
+_OPENER = re.compile('[«„“"]')
+_GUILLEMETS = re.compile("[«»]")
 _SENTENCE_END = re.compile(r"(?:(?<=[^\W\d_]{2})|(?<=[»\"”)]))[.!?](?:\s+|$)")
 
 
@@ -39,17 +41,17 @@ def quote_spans(text: str) -> list[Span] | None:
     """The paragraph's top-level quotations in order, or None when a quote never closes
     (an open quote belongs to the paragraphs after it, which this grammar does not read)."""
     spans: list[tuple[int, int]] = []
-    i = 0
-    while i < len(text):
-        char = text[i]
-        if char in _OPEN and _opens(text, i):
-            end = _close_of(text, i)
-            if end is None:
-                return None
-            spans.append((i, end))
-            i = end + 1
-        else:
-            i += 1
+    pos = 0
+    while (found := _OPENER.search(text, pos)) is not None:
+        i = found.start()
+        if not _opens(text, i):
+            pos = i + 1
+            continue
+        end = _close_of(text, i)
+        if end is None:
+            return None
+        spans.append((i, end))
+        pos = end + 1
     out = []
     for n, (start, end) in enumerate(spans):
         left = spans[n - 1][1] + 1 if n else 0
@@ -67,23 +69,24 @@ def _opens(text: str, i: int) -> bool:
 
 
 def _close_of(text: str, start: int) -> int | None:
-    """The mark that closes the quote opened at `start`; inner quotes of another kind nest,
-    and a straight quote closes where it is followed by punctuation, a space or the end."""
-    opener = text[start]
-    closer = _OPEN[opener]
-    depth = 0
-    for i in range(start + 1, len(text)):
-        char = text[i]
-        if opener == "«" and char == "«":
-            depth += 1
-        elif char == closer:
-            if opener != "«" and closer in '"”' and not _ends_word(text, i):
-                continue
-            if depth:
+    """The mark that closes the quote opened at `start`: guillemets nest, and a straight or
+    curly quote closes where punctuation, a space or the end follows it (an unbalanced inner
+    quote, `a "dialogue. We …"`, stays inside)."""
+    if text[start] == "«":
+        depth = 0
+        for mark in _GUILLEMETS.finditer(text, start + 1):
+            if mark.group() == "«":
+                depth += 1
+            elif depth:
                 depth -= 1
-                continue
-            return i
-    return None
+            else:
+                return mark.start()
+        return None
+    closer = _OPEN[text[start]]
+    i = text.find(closer, start + 1)
+    while i != -1 and closer in '"”' and not _ends_word(text, i):
+        i = text.find(closer, i + 1)
+    return None if i == -1 else i
 
 
 def _ends_word(text: str, i: int) -> bool:

@@ -15,6 +15,7 @@ from services.parsing import lexicon
 OPENERS = frozenset("\"«“„”'")
 CLOSERS = frozenset("\"»”“'")
 _AMBIGUOUS = frozenset("\"“”'")
+_MARKS = re.compile("[\"«»“”„']")
 _TRAILING = " \t\n.,;:"
 _LEADING_DASH = re.compile(r"^[—–-]\s*")
 _PAREN_TAIL = re.compile(r"\(\s*([^()]{2,90}?)\s*\)[\s.,;]*$")
@@ -143,9 +144,8 @@ def split_said(text: str) -> tuple[str, str] | None:
 def _closing_index(text: str) -> int | None:
     """Where the paragraph's opening quotation mark is closed, by nesting depth."""
     depth = 0
-    for i, char in enumerate(text):
-        if char not in OPENERS and char not in CLOSERS:
-            continue
+    for mark in _MARKS.finditer(text):
+        i = mark.start()
         if _is_opener(text, i):
             depth += 1
         else:
