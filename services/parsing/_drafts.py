@@ -76,7 +76,9 @@ class SectionDrafts:
 
     def answer(self, text: str, speaker: str | Speaker | None, *, continuing: bool = False) -> None:
         """One answer per person named: an attribution of two people credits both, so
-        that each one's feed carries what they said."""
+        that each one's feed carries what they said. A comma that handed over to the
+        attribution (`"…," said Name`) is not part of the answer."""
+        text = text.rstrip().rstrip(",").rstrip()
         if not text:
             return
         speakers = self._speakers(speaker) if isinstance(speaker, str) else [speaker]

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from services.model import Speaker
 from services.parsing import clauses, lexicon, quotes
-from services.parsing.speakers import Resolver, speaker_of
+from services.parsing.roles import speaker_of
+from services.parsing.speakers import Resolver
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def _said(utterance: clauses.Utterance, resolve: Resolver, *, shared: bool) -> S
         return None
     if utterance.who is None:
         return Said(text, None, question=text.endswith("?"))
-    speaker = speaker_of(utterance.who, resolve)
+    speaker = speaker_of(utterance.who, resolve, nominative=not utterance.oblique)
     if speaker is None:
         return Said(text, None, question=text.endswith("?"))
     if isinstance(speaker, str) and shared and len(quotes.split_names(speaker)) > 1:

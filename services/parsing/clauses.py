@@ -35,6 +35,7 @@ class Utterance:
     text: str
     who: str | None  # the speaker phrase as written: a name, names, or a role
     merged: bool = False  # the quote was interrupted by its attribution
+    oblique: bool = False  # the speaker is named in the genitive: `По словам Name,`
 
 
 def quote_spans(text: str) -> list[Span] | None:
@@ -101,6 +102,7 @@ def utterances(text: str) -> list[Utterance] | None:
         return None
     out: list[Utterance] = []
     carried: str | None = None  # a `Name said:` before several quotes speaks them all
+    oblique = False
     i = 0
     while i < len(spans):
         span = spans[i]
@@ -108,7 +110,11 @@ def utterances(text: str) -> list[Utterance] | None:
         if lead is None and not _starts_utterance(span.before):
             i += 1
             continue  # a scare quote inside narration
-        carried = lead or (carried if _joined(span.before) else None)
+        if lead is not None:
+            oblique = lexicon.INTRO.match(_last_clause(span.before)) is not None
+        elif not _joined(span.before):
+            carried = None
+        carried = lead or carried
         body, who = _inner_clause(span.text)
         after, whole = _after_clause(span.after)
         merged = who is not None
@@ -117,7 +123,8 @@ def utterances(text: str) -> list[Utterance] | None:
             body = _join(body, spans[i + 1].text, span.after)
             i += 1
             span, merged = spans[i], True
-        out.append(Utterance(body, carried or who or after, merged))
+        speaker = carried or who or after
+        out.append(Utterance(body, speaker, merged, oblique=carried is not None and oblique))
         i += 1
     return out
 
@@ -157,12 +164,18 @@ def _joined(before: str) -> bool:
     return before.strip() in ("", "и", "і", "and", ",")
 
 
+def _last_clause(narration: str) -> str:
+    """The last sentence of the narration before a quote, without its final mark."""
+    last = _SENTENCE_END.split(narration.rstrip())[-1].strip().lstrip(".,;!? ")
+    return last[:-1].strip().lstrip("—–- ").strip()
+
+
 def _before_clause(narration: str) -> str | None:
     """The speaker introduced right before a quote, from the last sentence of narration."""
     last = _SENTENCE_END.split(narration.rstrip())[-1].strip().lstrip(".,;!? ")
     if not last.endswith((":", ",")):
         return None
-    clause = last[:-1].strip().lstrip("—–- ").strip()
+    clause = _last_clause(narration)
     if not clause or len(clause) > 160:
         return None
     intro = lexicon.INTRO.match(clause)
@@ -205,13 +218,16 @@ def _around_verb(clause: str, *, allow_trailing: bool = False) -> str | None:
         if not lexicon.is_speech_verb(word):
             continue
         if k == 0:
+            if lexicon.takes_listener(word):
+                return None
             who = " ".join(words[1:]).split(",")[0].strip()
             return who or None
         if k == len(words) - 1 or (allow_trailing and len(words) - k <= 4):
             return " ".join(words[:k]).strip() or None
         if "," in words[k] or words[k + 1].lower() in ("that", "что", "што"):
             return None  # reported speech: `said that …`
-        if len(words) - k <= 6 and any(w[:1].isupper() for w in words[:k]):
+        named = any(w[:1].isupper() or lexicon.is_role_word(w) for w in words[:k])
+        if len(words) - k <= 6 and named:
             return " ".join(words[:k])  # `Name told the press in Kyiv`
         return None
     return None

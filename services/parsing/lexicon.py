@@ -50,6 +50,10 @@ _ROLE_STEMS = tuple(
     прадстаўні прэс-сакратар мадэратар журналіст карэспандэнт валанц кіраўні міністр
     намесні дарадц эксперт аналітык актывіст адвакат вядуч удзельні член дырэктар лідар""".split()
 )
+_RELATIONAL_STEMS = tuple(
+    """adviser advisor aide assistant spokes press-secretar советник помощник пресс-секретар
+    спикер дарадц памочні прэс-сакратар""".split()
+)
 # Roles whose quoted question is the section's question, not an answer.
 _ASKER_STEMS = tuple(
     """moderator journalist reporter correspondent host presenter question модератор
@@ -68,8 +72,13 @@ AS = re.compile(r"^(?:как|як|as)\s+(?P<rest>.+)$", re.IGNORECASE | re.S)
 
 
 @lru_cache(maxsize=1)
+def _morph() -> pymorphy3.MorphAnalyzer:
+    return pymorphy3.MorphAnalyzer()
+
+
+@lru_cache(maxsize=1)
 def _russian_forms() -> frozenset[str]:
-    morph = pymorphy3.MorphAnalyzer()
+    morph = _morph()
     forms: set[str] = set()
     for lemma in _RU_LEMMAS:
         for parse in morph.parse(lemma):
@@ -89,6 +98,31 @@ def speech_verbs() -> frozenset[str]:
 
 def is_speech_verb(word: str) -> bool:
     return word.lower().replace("ё", "е").strip(".,:;") in speech_verbs()
+
+
+_BELARUSIAN = re.compile("[ўіІЎ]")
+
+
+@lru_cache(maxsize=4096)
+def may_be_nominative(word: str) -> bool:
+    """Whether a Russian word can be in the nominative (`Павел`, not `Павла`, `Павлу`).
+    Belarusian words are not in pymorphy3's dictionary, so they never pass."""
+    if _BELARUSIAN.search(word):
+        return False
+    return any("nomn" in parse.tag for parse in _morph().parse(word))
+
+
+_LISTENER_VERBS = frozenset("told tells telling".split())
+
+
+def takes_listener(word: str) -> bool:
+    """English `told` is followed by who listened, never by who spoke."""
+    return word.lower().strip(".,:;") in _LISTENER_VERBS
+
+
+def is_relational(word: str) -> bool:
+    """A role held towards a person: `советник Латушко` may be the adviser or Latushka."""
+    return word.lower().startswith(_RELATIONAL_STEMS)
 
 
 def is_role_word(word: str) -> bool:

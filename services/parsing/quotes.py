@@ -83,6 +83,8 @@ def _names_the_speaker(tail: str, name: str) -> bool:
     rather than carry on the sentence (`Mykola Azarov told the press in Kyiv`)."""
     words = tail[: len(tail) - len(name)].replace(",", " ").split() if tail.endswith(name) else []
     verbs = [i for i, word in enumerate(words) if lexicon.is_speech_verb(word)]
+    if verbs and lexicon.takes_listener(words[verbs[-1]]):
+        return False  # `the volunteer told Name`: Name listened
     rest = words[verbs[-1] + 1 :] if verbs else words
     return not rest or any(lexicon.is_role_word(word) for word in rest)
 
