@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from services.model import Answer, Speaker
 from services.parsing import cues, quotes
-from services.parsing.speakers import INITIALLED, Resolver, narrow
+from services.parsing.speakers import Resolver, looks_like_person, narrow
 
 
 @dataclass
@@ -88,6 +88,6 @@ class SectionDrafts:
 
     def _speakers(self, attribution: str) -> list[Speaker | None]:
         names = quotes.split_names(attribution)
-        if len(names) > 1 and all(self._resolve(n).id or INITIALLED.match(n) for n in names):
+        if len(names) > 1 and all(looks_like_person(n, self._resolve) for n in names):
             return [self._resolve(n) for n in names]
         return [self._resolve(narrow(names[0] if names else attribution, self._resolve))]

@@ -62,7 +62,7 @@ def _said(utterance: clauses.Utterance, resolve: Resolver, *, shared: bool) -> S
     text = utterance.text.strip().rstrip(",").strip()
     if not text:
         return None
-    if utterance.who is None:
+    if utterance.who is None or utterance.who == clauses.UNKNOWN:
         return Said(text, None, question=text.endswith("?"))
     speaker = speaker_of(utterance.who, resolve, nominative=not utterance.oblique)
     if speaker is None:

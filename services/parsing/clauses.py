@@ -21,6 +21,10 @@ _GUILLEMETS = re.compile("[«»]")
 _SENTENCE_END = re.compile(r"(?:(?<=[^\W\d_]{2})|(?<=[»\"”)]))[.!?](?:\s+|$)")
 
 
+# The speaker phrase of a quote that is introduced as speech but by nobody one can name.
+UNKNOWN = "?"
+
+
 @dataclass(frozen=True)
 class Span:
     """One quotation: its text, and the narration on either side of it."""
@@ -180,7 +184,8 @@ def _before_clause(narration: str) -> str | None:
         return None
     intro = lexicon.INTRO.match(clause)
     if intro:
-        return intro.group("who")
+        # `По словам Тихановской, Латушко сказал:` has two readings: nobody's, then.
+        return UNKNOWN if "," in intro.group("who") else intro.group("who")
     as_ = lexicon.AS.match(clause)
     if as_:
         return _around_verb(as_.group("rest"))

@@ -115,7 +115,7 @@ class _Builder(SectionDrafts):
         if speaker is None:
             found = attribution.attributed(text, self._resolve)
             prefixed = quotes.name_prefix(text)
-            if found is not None and (len(found) > 1 or not prefixed):
+            if found is not None and (len(found) > 1 or not prefixed or found[0].speaker):
                 self._said(found)
                 return True
             if prefixed and self._is_speaker_prefix(*prefixed):
