@@ -18,7 +18,7 @@ INITIALLED = re.compile(r"^(?:[^\W\d_]\.\s?)+[^\W\d_]{2,}")
 # Words that introduce the person being interviewed: `поговорило с Павлом Латушко`,
 # `NAM-media interviews Pavel Latushka`, `размова з Паўлам Латушкам`.
 _INTERVIEW_MARKER = re.compile(
-    r"(?:\b(?:с|со|з|са|with|interviews?|interviewed|интервью|інтэрв['’]ю)\s+)$",
+    r"(?:\b(?:с|со|з|са|у|ў|with|to|interviews?|interviewed|интервью|інтэрв['’]ю)\s+)$",
     re.IGNORECASE,
 )
 
@@ -70,23 +70,26 @@ def looks_like_person(name: str, resolve: Resolver) -> bool:
 def find_interviewee(
     title: str, blocks: list[Block], find_mentions: MentionFinder
 ) -> Speaker | None:
-    """The person the title names, else the one the lead names (preferring the one the lead
-    says is being talked with, since the interviewer may be named first)."""
+    """The one person the title names, else the one the lead names. When the title or lead
+    names several, only the one the lead says is being talked with counts (the interviewer
+    may be named first); with no such word, nobody can tell who answers."""
     found = find_mentions(title)
-    if found:
+    if len(found) == 1:
         return found[0]
     for block in blocks:
         if block.kind == "heading" or block.bold or block.italic:
             break
         if block.kind != "para":
             continue
-        found = find_mentions(block.text)
-        for speaker in found:
+        named = find_mentions(block.text)
+        for speaker in named:
             at = block.text.find(speaker.as_written)
             if at > 0 and _INTERVIEW_MARKER.search(block.text[:at]):
                 return speaker
-        if found:
-            return found[0]
+        if len(named) == 1 and not found:
+            return named[0]
+        if named:
+            return None
     return None
 
 

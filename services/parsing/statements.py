@@ -18,6 +18,15 @@ _STATEMENT_TITLE = re.compile(
     r"^(?:statement|address|appeal|заявление|обращение|заява|зварот)\b", re.IGNORECASE
 )
 _SIGNATURE = re.compile(r"^[—–]\s*\S")
+_FIRST_PERSON = re.compile(
+    r"\b(?:we|us|our|ours|i|me|my|мы|нас|нам|нами|наш\w*|я|меня|мне|мой|моя|мои|моё|мое|"
+    r"мяне|мне|мой|мая|мае|наша|нашы|нашага|нашай)\b",
+    re.IGNORECASE,
+)
+
+
+def _names(text: str, speaker: Speaker, find_mentions: MentionFinder) -> bool:
+    return speaker.id is not None and any(s.id == speaker.id for s in find_mentions(text))
 
 
 def statement(
@@ -37,9 +46,10 @@ def statement(
         speaker = named[0] if len(named) == 1 else None
     if speaker is None:
         return None
-    # The lead that introduces the speech (`… made a statement:`) is narration.
-    words = [t for t in prose if not t.endswith(":")]
-    if not words:
+    # The lead that introduces the speech (`… made a statement:`) is narration, and so is
+    # a paragraph that names the speaker; the speech itself says "we" or "I" somewhere.
+    words = [t for t in prose if not t.endswith(":") and not _names(t, speaker, find_mentions)]
+    if not words or not any(_FIRST_PERSON.search(t) for t in words):
         return None
     return Section(answers=(Answer(text="\n\n".join(words), speaker=speaker),))
 
