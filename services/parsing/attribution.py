@@ -75,6 +75,33 @@ def _said(utterance: clauses.Utterance, resolve: Resolver, *, shared: bool) -> S
     return Said(text, speaker)
 
 
+# Russian and Belarusian direct speech set off by dashes, not quotes:
+# `— Мы работаем, — сказал Павел Латушко. — И будем работать.`
+_DASH_SPEECH = re.compile(
+    r"^[—–]\s*(?P<a>\S.*?[,!?…])\s+[—–]\s+(?P<clause>[^—–]{3,140}?)"
+    r"(?:(?P<end>[.,])\s+[—–]\s+(?P<b>\S.*)|\.?)$",
+    re.S,
+)
+
+
+def dash_speech(text: str, resolve: Resolver) -> Said | None:
+    """Speech between dashes with its attribution clause; None unless the clause has a
+    speech verb beside its speaker."""
+    match = _DASH_SPEECH.match(text)
+    if match is None:
+        return None
+    who = clauses.beside_verb(match.group("clause").strip())
+    if who is None:
+        return None
+    speaker = speaker_of(who, resolve)  # None for `сказал он`: someone, but unnamed
+    body = match.group("a")
+    if match.group("b"):
+        body = clauses.join_parts(
+            body, match.group("b"), match.group("clause") + match.group("end")
+        )
+    return Said(body.rstrip(",").strip(), speaker)
+
+
 _ROLE_LINE = re.compile(r"^(?P<role>[^:«»\"“”„]{2,40}):\s*(?P<rest>\S.*)$", re.S)
 
 

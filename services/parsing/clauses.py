@@ -104,6 +104,7 @@ def utterances(text: str) -> list[Utterance] | None:
     spans = quote_spans(text)
     if not spans:
         return None
+    spans = _adjacent_merged(spans)
     out: list[Utterance] = []
     carried: str | None = None  # a `Name said:` before several quotes speaks them all
     oblique = False
@@ -124,7 +125,7 @@ def utterances(text: str) -> list[Utterance] | None:
         merged = who is not None
         # `"…," said Name, "…"`: the narration between two quotes is only the attribution
         while after and whole and i + 1 < len(spans) and _continues(spans[i + 1]):
-            body = _join(body, spans[i + 1].text, span.after)
+            body = join_parts(body, spans[i + 1].text, span.after)
             i += 1
             span, merged = spans[i], True
         speaker = carried or who or after
@@ -150,11 +151,11 @@ def _inner_clause(text: str) -> tuple[str, str | None]:
     match = _INNER.match(text)
     if match is None:
         return text, None
-    who = _around_verb(match.group("clause"))
+    who = beside_verb(match.group("clause"))
     if who is None:
         return text, None
     clause = match.group("clause") + match.group("end")
-    return _join(match.group("a"), match.group("b"), clause), who
+    return join_parts(match.group("a"), match.group("b"), clause), who
 
 
 def _starts_utterance(before: str) -> bool:
@@ -188,10 +189,10 @@ def _before_clause(narration: str) -> str | None:
         return UNKNOWN if "," in intro.group("who") else intro.group("who")
     as_ = lexicon.AS.match(clause)
     if as_:
-        return _around_verb(as_.group("rest"))
+        return beside_verb(as_.group("rest"))
     if not last.endswith(":"):
         return None
-    return _around_verb(clause, allow_trailing=True) or (
+    return beside_verb(clause, allow_trailing=True) or (
         clause if len(clause.split()) <= 6 else None
     )
 
@@ -209,13 +210,13 @@ def _after_clause(narration: str) -> tuple[str | None, bool]:
         return None, False
     if stripped.startswith("(") and stripped.endswith(")"):
         return stripped[1:-1].strip(), whole
-    who = _around_verb(stripped)
+    who = beside_verb(stripped)
     if who is None and dash and stripped[:1].isupper():
         who = stripped
     return who, whole
 
 
-def _around_verb(clause: str, *, allow_trailing: bool = False) -> str | None:
+def beside_verb(clause: str, *, allow_trailing: bool = False) -> str | None:
     """`said Name`, `Name said`, `отметил Name`: the speaker phrase beside a speech verb.
     With `allow_trailing`, a few words may follow the verb (`скажет на форуме`)."""
     words = clause.split()
@@ -238,10 +239,26 @@ def _around_verb(clause: str, *, allow_trailing: bool = False) -> str | None:
     return None
 
 
-def _join(first: str, second: str, clause: str) -> str:
+def _adjacent_merged(spans: list[Span]) -> list[Span]:
+    """`«…». «…». (Name)`: quotes with nothing but punctuation between them are one."""
+    merged = [spans[0]]
+    for span in spans[1:]:
+        last = merged[-1]
+        if span.before.strip(" .,;!?…") or not span.before.strip():
+            merged.append(span)
+            continue
+        text = join_parts(last.text, span.text, span.before)
+        merged[-1] = Span(text, last.before, span.after)
+    return merged
+
+
+def join_parts(first: str, second: str, clause: str) -> str:
     """The two parts of an interrupted quote; a clause ending its sentence (`— сказал Name.
-    —`) means the first part ended one too."""
+    —`, `». «`) means the first part ended one too."""
     first = first.rstrip()
-    if re.search(r"[^\W\d_]\.[\s\"“”«»]*[—–-]?\s*$", clause) and first.endswith(","):
-        first = first[:-1] + "."
+    if re.search(r"(?:[^\W\d_]|^|[»\"”])\.[\s\"“”«»]*[—–-]?\s*$", clause.strip()):
+        if first.endswith(","):
+            first = first[:-1]
+        if not first.endswith((".", "!", "?", "…")):
+            first += "."
     return f"{first} {second.strip()}"

@@ -111,6 +111,9 @@ class _Builder(SectionDrafts):
             self._closed = ClosedQuote(body, None)
 
     def _quote_or_prefixed(self, text: str, speaker: str | None = None) -> bool:
+        if speaker is None and (dashed := attribution.dash_speech(text, self._resolve)):
+            self._said([dashed])
+            return True
         text = quotes.strip_dash(text)
         if speaker is None:
             found = attribution.attributed(text, self._resolve)
