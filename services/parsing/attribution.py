@@ -33,7 +33,8 @@ def attributed(text: str, resolve: Resolver) -> list[Said] | None:
     if not found:
         return None
     whos = [u.who for u in found]
-    if not any(whos) and not (len(found) > 1 and quotes.opens_quote(text)):
+    asked = any(u.text.rstrip().endswith("?") for u in found)
+    if not any(whos) and not asked and not (len(found) > 1 and quotes.opens_quote(text)):
         return None
     if len(found) == 1 and not found[0].merged and quotes.opens_quote(text):
         if not quotes.closes_early(text):

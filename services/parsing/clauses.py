@@ -192,8 +192,25 @@ def _before_clause(narration: str) -> str | None:
         return beside_verb(as_.group("rest"))
     if not last.endswith(":"):
         return None
-    return beside_verb(clause, allow_trailing=True) or (
-        clause if len(clause.split()) <= 6 else None
+    # The speaker is the subject of the clause right before the colon: `Отвечая Латушко,
+    # Тихановская сказала:`, `"…," said A, while B added:`.
+    nearest = _CONJUNCTION.sub("", re.split(r"[,;]", clause)[-1].strip())
+    return beside_verb(nearest, allow_trailing=True) or (
+        nearest if _bare_speaker(nearest) else None
+    )
+
+
+_CONJUNCTION = re.compile(r"^(?:while|whereas|and|but|а|и|но|і|але|затым|then)\s+", re.I)
+
+
+def _bare_speaker(phrase: str) -> bool:
+    """`Name:` or `Role …:` with no verb: only names and initials, or a role first; never a
+    sentence such as `Tsikhanouskaya thanked Latushka`."""
+    words = phrase.split()
+    if not 1 <= len(words) <= 8:
+        return False
+    return lexicon.is_role_word(words[0]) or (
+        len(words) <= 4 and all(w[:1].isupper() for w in words)
     )
 
 
