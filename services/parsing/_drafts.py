@@ -59,7 +59,7 @@ class SectionDrafts:
 
     def heading(self, text: str) -> None:
         self._settle()
-        text = text.rstrip(" :—–-").strip()
+        text = cues.without_number(text.rstrip(" :—–-").strip())
         if self._draft.answers:
             self.close_section()
         self._draft.heading = text

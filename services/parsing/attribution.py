@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from services.model import Speaker
 from services.parsing import clauses, lexicon, quotes
-from services.parsing.roles import speaker_of
-from services.parsing.speakers import Resolver
+from services.parsing.roles import pronoun_speaker, speaker_of
+from services.parsing.speakers import MentionFinder, Resolver
 
 
 @dataclass(frozen=True)
@@ -23,10 +23,13 @@ class Said:
     question: bool = False  # a moderator's or journalist's quoted question
 
 
-def attributed(text: str, resolve: Resolver) -> list[Said] | None:
+def attributed(
+    text: str, resolve: Resolver, find_mentions: MentionFinder, previous: str = ""
+) -> list[Said] | None:
     """The paragraph's answers, when the grammar attributes at least one of its quotes, or
     when a quote opens the paragraph and others follow; None leaves the paragraph to the
-    simpler readings (a single quote, a quote running on to the next paragraphs)."""
+    simpler readings (a single quote, a quote running on to the next paragraphs).
+    `previous` is the narration paragraph before it, where `he said` may find who he is."""
     if not _may_attribute(text):
         return None
     found = clauses.utterances(text)
@@ -42,6 +45,9 @@ def attributed(text: str, resolve: Resolver) -> list[Said] | None:
     out = []
     for utterance in found:
         said = _said(utterance, resolve, shared=whos.count(utterance.who) > 1)
+        if said is not None and said.speaker is None and not said.question and utterance.who:
+            context = utterance.context.strip() or previous
+            said = Said(said.text, pronoun_speaker(utterance.who, context, find_mentions))
         if said is not None:
             out.append(said)
     return out or None

@@ -40,6 +40,7 @@ class Utterance:
     who: str | None  # the speaker phrase as written: a name, names, or a role
     merged: bool = False  # the quote was interrupted by its attribution
     oblique: bool = False  # the speaker is named in the genitive: `По словам Name,`
+    context: str = ""  # the narration of the paragraph before the quote
 
 
 def quote_spans(text: str) -> list[Span] | None:
@@ -129,7 +130,8 @@ def utterances(text: str) -> list[Utterance] | None:
             i += 1
             span, merged = spans[i], True
         speaker = carried or who or after
-        out.append(Utterance(body, speaker, merged, oblique=carried is not None and oblique))
+        context = "".join(s.before for s in spans[: i + 1])
+        out.append(Utterance(body, speaker, merged, carried is not None and oblique, context))
         i += 1
     return out
 

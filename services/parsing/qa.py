@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable
 
 from services.model import Answer, Section, Speaker
-from services.parsing import attribution, cues, quotes
+from services.parsing import attribution, cues, leads, quotes
 from services.parsing._drafts import ClosedQuote, OpenQuote, SectionDrafts
 from services.parsing.blocks import Block
 from services.parsing.speakers import (
@@ -40,6 +40,8 @@ class _Builder(SectionDrafts):
         self.source: str | None = None
         self._open: OpenQuote | None = None
         self._closed: ClosedQuote | None = None
+        # the narration paragraph just before this block, where `he said` finds who he is
+        self._narration = self._prior = ""
 
     def empty_line(self) -> None:
         """An empty line closes a section; but a quote may run across one, and interviews
@@ -116,7 +118,7 @@ class _Builder(SectionDrafts):
             return True
         text = quotes.strip_dash(text)
         if speaker is None:
-            found = attribution.attributed(text, self._resolve)
+            found = attribution.attributed(text, self._resolve, self._find_mentions, self._prior)
             prefixed = quotes.name_prefix(text)
             if found is not None and (len(found) > 1 or not prefixed or found[0].speaker):
                 self._said(found)
@@ -179,27 +181,21 @@ class _Builder(SectionDrafts):
         return None
 
     def _bold_lead(self, block: Block) -> bool:
-        lead = block.bold_lead
-        if not lead.endswith((":", "?")) and ":" in lead and block.text.startswith(lead):
-            # the bold ran on past the heading into the quote: `<b>Sanctions: "We</b> must`
-            cut = lead.rindex(":") + 1
-            if quotes.opens_quote(block.text[cut:].strip()):
-                lead = lead[:cut]
-        rest = block.text[len(lead) :].strip() if block.text.startswith(lead) else ""
-        if not rest:
+        lead = leads.bold_lead(block)
+        if lead is None:
             return False
-        if lead.endswith(":"):
-            name = lead[:-1].strip()
+        if lead.kind == "colon":
+            name = lead.text[:-1].strip()
             if quotes.name_from(name, allow_lowercase_lead=False) and self._is_speaker_prefix(
-                name, rest
+                name, lead.rest
             ):
-                return self._quote_or_prefixed(rest, speaker=name)
-            self.heading(lead)
-        elif lead.endswith("?"):
-            self.question(quotes.strip_dash(lead), interview=True)
+                return self._quote_or_prefixed(lead.rest, speaker=name)
+            self.heading(lead.text)
+        elif lead.kind == "question":
+            self.question(lead.text, interview=True)
         else:
-            return False
-        self.paragraph(Block("para", rest))
+            self.heading(lead.text)
+        self.paragraph(Block("para", lead.rest))
         return True
 
     def _source_line(self, text: str) -> bool:
@@ -217,6 +213,7 @@ class _Builder(SectionDrafts):
         text = quotes.strip_dash(text)
         draft = self._draft
         if not draft.interview:
+            self._narration = text
             if text.endswith(":"):
                 self._next_speaker = mentioned_speaker(text, self._find_mentions)
             return
@@ -239,6 +236,7 @@ class _Builder(SectionDrafts):
 
     def block(self, block: Block) -> None:
         text = block.text
+        self._prior, self._narration = self._narration, ""
         if block.kind == "empty":
             self.empty_line()
         elif block.kind == "para" and (self._source_line(text) or cues.is_aside(text)):

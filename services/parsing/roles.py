@@ -14,7 +14,7 @@ import unicodedata
 from services import people
 from services.model import Speaker
 from services.parsing import lexicon
-from services.parsing.speakers import Resolver, narrow
+from services.parsing.speakers import MentionFinder, Resolver, narrow
 
 _JOINT = re.compile(r"\s+(?:and|и|і|&)\s+(?=[^\W\d_])")
 _NAME_WORD = re.compile(r"^(?:[^\W\d_]\.?)+$|^[^\W\d_][^\W\d_'’\-]*$")
@@ -99,3 +99,40 @@ def _nominative(name: str, person_id: str) -> bool:
         if not lexicon.may_be_nominative(word):
             return False
     return True
+
+
+_PRONOUNS = {"he": "m", "он": "m", "ён": "m", "she": "f", "она": "f", "яна": "f"}
+_SUBJECT_WORDS = 4  # the person opens the narration: `Pavel Latushka said …`
+
+
+def pronoun_speaker(who: str, context: str, find_mentions: MentionFinder) -> Speaker | None:
+    """`«…», — добавил он`: the one known person the narration opens with, when the pronoun
+    fits them; anyone else mentioned, or a narration about someone else, leaves it unknown."""
+    gender = _PRONOUNS.get(who.strip().lower())
+    if gender is None or not context:
+        return None
+    named = find_mentions(context)
+    if len(named) != 1 or named[0].id is None:
+        return None
+    person = people.get_person(named[0].id)
+    opening = " ".join(context.split()[:_SUBJECT_WORDS])
+    if person is None or person.gender != gender or named[0].as_written not in opening:
+        return None
+    if _other_names(context, named[0].as_written):
+        return None
+    return named[0]
+
+
+_PLACE_MARK = frozenset("in at from to into в во на из у ў з са ад да".split())
+
+
+def _other_names(context: str, known: str) -> bool:
+    """A capitalised word other than the known name and sentence openings that may be
+    another person, who could be the `he` as well; `в Вильнюсе`, `in Warsaw` are places."""
+    words = context.replace(known, " ").split()
+    for i, word in enumerate(words):
+        if not i or not word[:1].isupper() or words[i - 1].endswith((".", "!", "?")):
+            continue
+        if words[i - 1].lower() not in _PLACE_MARK:
+            return True
+    return False
