@@ -1,8 +1,9 @@
 """Statements: one speaker, no headings, several paragraphs of direct speech without quotes.
 
 Pure. Read only when the Q&A rules found nothing, so that news, which looks the same, needs
-a sign: a closing `— Name` line that signs the text, or a title that says it is a
-statement of one person (`Statement by …`, `Заявление …`, `Заява …`).
+a sign: a closing `— Name` line that signs the text, a title that says it is a
+statement of one person (`Statement by …`, `Заявление …`, `Заява …`), or a lead naming
+one person that ends with a colon.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ def statement(
         prose = prose[:-1]
     elif _STATEMENT_TITLE.match(title):
         named = find_mentions(title)
+        speaker = named[0] if len(named) == 1 else None
+    elif prose[0].endswith(":") and len(prose) > 1:
+        named = find_mentions(prose[0])  # `Sviatlana Tsikhanouskaya made a statement:`
         speaker = named[0] if len(named) == 1 else None
     if speaker is None:
         return None
