@@ -54,7 +54,8 @@ def attributed(
 
 
 _MARKS = re.compile('[«„“"]')
-_DASHED = re.compile(r"[,.!?…]\s+[—–]\s")
+# `«…, — подчеркнула Name, — …»`: a dash right after punctuation, before a lowercase verb
+_DASHED = re.compile(r"[,.!?…]\s+[—–]\s+[^\W\d_A-ZА-ЯЁІЎ]")
 
 
 def _may_attribute(text: str) -> bool:

@@ -150,6 +150,8 @@ _INNER = re.compile(
 def _inner_clause(text: str) -> tuple[str, str | None]:
     """`«…, — подчеркнула Name, — …»`: the attribution inside a quote, and the quote
     without it."""
+    if "—" not in text and "–" not in text:
+        return text, None
     match = _INNER.match(text)
     if match is None:
         return text, None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from services import people
 from services.model import Speaker
@@ -82,17 +83,19 @@ def _fold(word: str) -> str:
     return unicodedata.normalize("NFC", re.sub("[\u0300\u0301]", "", text)).replace("ё", "е")
 
 
+@lru_cache(maxsize=64)
+def _nominative_spellings(person_id: str) -> frozenset[str]:
+    person = people.get_person(person_id)
+    if person is None:
+        return frozenset()
+    names = (*person.given_names, *person.surnames, person.name_ru, person.name_be)
+    return frozenset(_fold(word) for name in names for word in name.split())
+
+
 def _nominative(name: str, person_id: str) -> bool:
     """Every word of a Cyrillic name is a nominative spelling of the person's names (Latin
     names do not decline here); Russian words the registry lacks are asked of pymorphy3."""
-    person = people.get_person(person_id)
-    if person is None:
-        return True
-    known = {
-        _fold(w)
-        for w in (*person.given_names, *person.surnames, person.name_ru, person.name_be)
-        for w in w.split()
-    }
+    known = _nominative_spellings(person_id)
     for word in name.split():
         if word.endswith(".") or not _CYRILLIC.search(word) or _fold(word) in known:
             continue
