@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 
 from services.model import Answer, Section, Speaker
 from services.parsing import attribution, cues, leads, quotes
-from services.parsing._drafts import ClosedQuote, OpenQuote, SectionDrafts
+from services.parsing._drafts import OpenQuote, SectionDrafts
 from services.parsing.blocks import Block
 from services.parsing.speakers import (
     INITIALLED,
@@ -34,44 +34,11 @@ class _Builder(SectionDrafts):
         find_mentions: MentionFinder,
         interviewee: Callable[[], Speaker | None],
     ) -> None:
-        super().__init__(resolve)
+        super().__init__(resolve, interviewee)
         self._find_mentions = find_mentions
-        self._interviewee = interviewee
         self.source: str | None = None
-        self._open: OpenQuote | None = None
-        self._closed: ClosedQuote | None = None
         # the narration paragraph just before this block, where `he said` finds who he is
         self._narration = self._prior = ""
-
-    def empty_line(self) -> None:
-        """An empty line closes a section; but a quote may run across one, and interviews
-        often put one between every paragraph (the next question ends their section)."""
-        if self._open is not None:
-            return
-        self._settle()
-        if self._draft.answers and not self._draft.interview:
-            self.close_section()
-
-    # -- quotes -------------------------------------------------------------------------
-
-    def _settle(self) -> None:
-        """Before anything new: an open quote that never closed was narration, and a closed
-        one that no name followed is a question if it asks, the interviewee's answer in an
-        interview, and otherwise a quoted phrase of narration."""
-        self._open = None
-        closed, self._closed = self._closed, None
-        if closed is None:
-            return
-        if closed.speaker is not None:
-            self.answer(closed.text, closed.speaker)
-        elif closed.text.endswith("?"):
-            self.question(closed.text, interview=False)
-        elif self._draft.interview:
-            self.answer(closed.text, self._interviewee())
-
-    def _take_next_speaker(self) -> str | Speaker | None:
-        speaker, self._next_speaker = self._next_speaker, None
-        return speaker
 
     def paragraph(self, block: Block) -> None:
         text = block.text
@@ -86,31 +53,6 @@ class _Builder(SectionDrafts):
         if self._quote_or_prefixed(text):
             return
         self._plain(text)
-
-    def _continue_quote(self, text: str) -> bool:
-        assert self._open is not None
-        if text[:1] == self._open.mark and text[:1] in '“"' and len(text) > 1:
-            text = text[1:]  # English: each paragraph of a long quote reopens it
-        elif quotes.opens_quote(quotes.strip_dash(text)):
-            self._open = None  # a new quote: the open one was narration after all
-            return False
-        end = quotes.ends_quote(text)
-        if end is None:
-            self._open.paragraphs.append(text)
-            return True
-        opened, self._open = self._open, None
-        body = "\n\n".join([*opened.paragraphs, end.body])
-        self._finish_quote(body, end.attribution or opened.speaker)
-        return True
-
-    def _finish_quote(self, body: str, speaker: str | Speaker | None) -> None:
-        """A closed quote with a speaker is an answer; without one, the next paragraph may
-        name the speaker, or show it was a question."""
-        speaker = speaker or self._take_next_speaker()
-        if speaker:
-            self.answer(body, speaker)
-        else:
-            self._closed = ClosedQuote(body, None)
 
     def _quote_or_prefixed(self, text: str, speaker: str | None = None) -> bool:
         if speaker is None and (dashed := attribution.dash_speech(text, self._resolve)):
