@@ -118,7 +118,10 @@ def _same_site(candidate: str | None, url: str) -> str | None:
     page's canonical pointing elsewhere must not redirect our ids)."""
     if not candidate:
         return None
-    parts, base = urlsplit(candidate), urlsplit(url)
+    try:
+        parts, base = urlsplit(candidate), urlsplit(url)
+    except ValueError:  # `http://[broken/…`: not a URL at all
+        return None
     if parts.scheme in ("http", "https") and _site(parts.hostname) == _site(base.hostname):
         return candidate
     return None

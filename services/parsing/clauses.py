@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from services.parsing import lexicon
 
 _OPEN = {"«": "»", "„": "“", "“": "”", '"': '"'}
+_OPENER = re.compile('[«„“"]')
+_GUILLEMETS = re.compile("[«»]")
 _SENTENCE_END = re.compile(r"(?:(?<=[^\W\d_]{2})|(?<=[»\"”)]))[.!?](?:\s+|$)")
+
+
+# The speaker phrase of a quote that is introduced as speech but by nobody one can name.
+UNKNOWN = "?"
 
 
 @dataclass(frozen=True)
@@ -33,23 +39,25 @@ class Utterance:
     text: str
     who: str | None  # the speaker phrase as written: a name, names, or a role
     merged: bool = False  # the quote was interrupted by its attribution
+    oblique: bool = False  # the speaker is named in the genitive: `По словам Name,`
+    context: str = ""  # the narration of the paragraph before the quote
 
 
 def quote_spans(text: str) -> list[Span] | None:
     """The paragraph's top-level quotations in order, or None when a quote never closes
     (an open quote belongs to the paragraphs after it, which this grammar does not read)."""
     spans: list[tuple[int, int]] = []
-    i = 0
-    while i < len(text):
-        char = text[i]
-        if char in _OPEN and _opens(text, i):
-            end = _close_of(text, i)
-            if end is None:
-                return None
-            spans.append((i, end))
-            i = end + 1
-        else:
-            i += 1
+    pos = 0
+    while (found := _OPENER.search(text, pos)) is not None:
+        i = found.start()
+        if not _opens(text, i):
+            pos = i + 1
+            continue
+        end = _close_of(text, i)
+        if end is None:
+            return None
+        spans.append((i, end))
+        pos = end + 1
     out = []
     for n, (start, end) in enumerate(spans):
         left = spans[n - 1][1] + 1 if n else 0
@@ -67,23 +75,24 @@ def _opens(text: str, i: int) -> bool:
 
 
 def _close_of(text: str, start: int) -> int | None:
-    """The mark that closes the quote opened at `start`; inner quotes of another kind nest,
-    and a straight quote closes where it is followed by punctuation, a space or the end."""
-    opener = text[start]
-    closer = _OPEN[opener]
-    depth = 0
-    for i in range(start + 1, len(text)):
-        char = text[i]
-        if opener == "«" and char == "«":
-            depth += 1
-        elif char == closer:
-            if opener != "«" and closer in '"”' and not _ends_word(text, i):
-                continue
-            if depth:
+    """The mark that closes the quote opened at `start`: guillemets nest, and a straight or
+    curly quote closes where punctuation, a space or the end follows it (an unbalanced inner
+    quote, `a "dialogue. We …"`, stays inside)."""
+    if text[start] == "«":
+        depth = 0
+        for mark in _GUILLEMETS.finditer(text, start + 1):
+            if mark.group() == "«":
+                depth += 1
+            elif depth:
                 depth -= 1
-                continue
-            return i
-    return None
+            else:
+                return mark.start()
+        return None
+    closer = _OPEN[text[start]]
+    i = text.find(closer, start + 1)
+    while i != -1 and closer in '"”' and not _ends_word(text, i):
+        i = text.find(closer, i + 1)
+    return None if i == -1 else i
 
 
 def _ends_word(text: str, i: int) -> bool:
@@ -96,8 +105,10 @@ def utterances(text: str) -> list[Utterance] | None:
     spans = quote_spans(text)
     if not spans:
         return None
+    spans = _adjacent_merged(spans)
     out: list[Utterance] = []
     carried: str | None = None  # a `Name said:` before several quotes speaks them all
+    oblique = False
     i = 0
     while i < len(spans):
         span = spans[i]
@@ -105,16 +116,22 @@ def utterances(text: str) -> list[Utterance] | None:
         if lead is None and not _starts_utterance(span.before):
             i += 1
             continue  # a scare quote inside narration
-        carried = lead or (carried if _joined(span.before) else None)
+        if lead is not None:
+            oblique = lexicon.INTRO.match(_last_clause(span.before)) is not None
+        elif not _joined(span.before):
+            carried = None
+        carried = lead or carried
         body, who = _inner_clause(span.text)
         after, whole = _after_clause(span.after)
         merged = who is not None
         # `"…," said Name, "…"`: the narration between two quotes is only the attribution
         while after and whole and i + 1 < len(spans) and _continues(spans[i + 1]):
-            body = _join(body, spans[i + 1].text, span.after)
+            body = join_parts(body, spans[i + 1].text, span.after)
             i += 1
             span, merged = spans[i], True
-        out.append(Utterance(body, carried or who or after, merged))
+        speaker = carried or who or after
+        context = "".join(s.before for s in spans[: i + 1])
+        out.append(Utterance(body, speaker, merged, carried is not None and oblique, context))
         i += 1
     return out
 
@@ -133,14 +150,16 @@ _INNER = re.compile(
 def _inner_clause(text: str) -> tuple[str, str | None]:
     """`«…, — подчеркнула Name, — …»`: the attribution inside a quote, and the quote
     without it."""
+    if "—" not in text and "–" not in text:
+        return text, None
     match = _INNER.match(text)
     if match is None:
         return text, None
-    who = _around_verb(match.group("clause"))
+    who = beside_verb(match.group("clause"))
     if who is None:
         return text, None
     clause = match.group("clause") + match.group("end")
-    return _join(match.group("a"), match.group("b"), clause), who
+    return join_parts(match.group("a"), match.group("b"), clause), who
 
 
 def _starts_utterance(before: str) -> bool:
@@ -154,24 +173,48 @@ def _joined(before: str) -> bool:
     return before.strip() in ("", "и", "і", "and", ",")
 
 
+def _last_clause(narration: str) -> str:
+    """The last sentence of the narration before a quote, without its final mark."""
+    last = _SENTENCE_END.split(narration.rstrip())[-1].strip().lstrip(".,;!? ")
+    return last[:-1].strip().lstrip("—–- ").strip()
+
+
 def _before_clause(narration: str) -> str | None:
     """The speaker introduced right before a quote, from the last sentence of narration."""
     last = _SENTENCE_END.split(narration.rstrip())[-1].strip().lstrip(".,;!? ")
     if not last.endswith((":", ",")):
         return None
-    clause = last[:-1].strip().lstrip("—–- ").strip()
+    clause = _last_clause(narration)
     if not clause or len(clause) > 160:
         return None
     intro = lexicon.INTRO.match(clause)
     if intro:
-        return intro.group("who")
+        # `По словам Тихановской, Латушко сказал:` has two readings: nobody's, then.
+        return UNKNOWN if "," in intro.group("who") else intro.group("who")
     as_ = lexicon.AS.match(clause)
     if as_:
-        return _around_verb(as_.group("rest"))
+        return beside_verb(as_.group("rest"))
     if not last.endswith(":"):
         return None
-    return _around_verb(clause, allow_trailing=True) or (
-        clause if len(clause.split()) <= 6 else None
+    # The speaker is the subject of the clause right before the colon: `Отвечая Латушко,
+    # Тихановская сказала:`, `"…," said A, while B added:`.
+    nearest = _CONJUNCTION.sub("", re.split(r"[,;]", clause)[-1].strip())
+    return beside_verb(nearest, allow_trailing=True) or (
+        nearest if _bare_speaker(nearest) else None
+    )
+
+
+_CONJUNCTION = re.compile(r"^(?:while|whereas|and|but|а|и|но|і|але|затым|then)\s+", re.I)
+
+
+def _bare_speaker(phrase: str) -> bool:
+    """`Name:` or `Role …:` with no verb: only names and initials, or a role first; never a
+    sentence such as `Tsikhanouskaya thanked Latushka`."""
+    words = phrase.split()
+    if not 1 <= len(words) <= 8:
+        return False
+    return lexicon.is_role_word(words[0]) or (
+        len(words) <= 4 and all(w[:1].isupper() for w in words)
     )
 
 
@@ -188,13 +231,13 @@ def _after_clause(narration: str) -> tuple[str | None, bool]:
         return None, False
     if stripped.startswith("(") and stripped.endswith(")"):
         return stripped[1:-1].strip(), whole
-    who = _around_verb(stripped)
+    who = beside_verb(stripped)
     if who is None and dash and stripped[:1].isupper():
         who = stripped
     return who, whole
 
 
-def _around_verb(clause: str, *, allow_trailing: bool = False) -> str | None:
+def beside_verb(clause: str, *, allow_trailing: bool = False) -> str | None:
     """`said Name`, `Name said`, `отметил Name`: the speaker phrase beside a speech verb.
     With `allow_trailing`, a few words may follow the verb (`скажет на форуме`)."""
     words = clause.split()
@@ -202,22 +245,41 @@ def _around_verb(clause: str, *, allow_trailing: bool = False) -> str | None:
         if not lexicon.is_speech_verb(word):
             continue
         if k == 0:
+            if lexicon.takes_listener(word):
+                return None
             who = " ".join(words[1:]).split(",")[0].strip()
             return who or None
         if k == len(words) - 1 or (allow_trailing and len(words) - k <= 4):
             return " ".join(words[:k]).strip() or None
         if "," in words[k] or words[k + 1].lower() in ("that", "что", "што"):
             return None  # reported speech: `said that …`
-        if len(words) - k <= 6 and any(w[:1].isupper() for w in words[:k]):
+        named = any(w[:1].isupper() or lexicon.is_role_word(w) for w in words[:k])
+        if len(words) - k <= 6 and named:
             return " ".join(words[:k])  # `Name told the press in Kyiv`
         return None
     return None
 
 
-def _join(first: str, second: str, clause: str) -> str:
+def _adjacent_merged(spans: list[Span]) -> list[Span]:
+    """`«…». «…». (Name)`: quotes with nothing but punctuation between them are one."""
+    merged = [spans[0]]
+    for span in spans[1:]:
+        last = merged[-1]
+        if span.before.strip(" .,;!?…") or not span.before.strip():
+            merged.append(span)
+            continue
+        text = join_parts(last.text, span.text, span.before)
+        merged[-1] = Span(text, last.before, span.after)
+    return merged
+
+
+def join_parts(first: str, second: str, clause: str) -> str:
     """The two parts of an interrupted quote; a clause ending its sentence (`— сказал Name.
-    —`) means the first part ended one too."""
+    —`, `». «`) means the first part ended one too."""
     first = first.rstrip()
-    if re.search(r"[^\W\d_]\.[\s\"“”«»]*[—–-]?\s*$", clause) and first.endswith(","):
-        first = first[:-1] + "."
+    if re.search(r"(?:[^\W\d_]|^|[»\"”])\.[\s\"“”«»]*[—–-]?\s*$", clause.strip()):
+        if first.endswith(","):
+            first = first[:-1]
+        if not first.endswith((".", "!", "?", "…")):
+            first += "."
     return f"{first} {second.strip()}"

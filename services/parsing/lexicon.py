@@ -18,25 +18,29 @@ _RU_LEMMAS = """сказать говорить отметить отмечат�
 подчеркивать добавить добавлять пояснить пояснять заметить замечать сообщить сообщать
 рассказать рассказывать ответить отвечать уточнить уточнять напомнить напоминать признать
 признавать констатировать резюмировать указать указывать объяснить объяснять считать
-выступить заверить заверять призвать призывать предупредить предупреждать""".split()
+выступить заверить заверять призвать призывать предупредить предупреждать поблагодарить
+благодарить написать писать обратиться обращаться""".split()
 
-_BE_FORMS = """сказаў сказала сказалі скажа кажа кажуць казаў казала казалі кажучы сказаўшы
-адзначыў адзначыла адзначылі адзначае адзначаюць адзначыць адзначаў адзначала адзначыўшы
-заявіў заявіла заявілі заяўляе заяўляюць заявіць заяўляў заяўляла
-падкрэсліў падкрэсліла падкрэслілі падкрэслівае падкрэсліваюць падкрэсліць падкрэсліваў
-падкрэслівала дадаў дадала дадалі дадае дадаюць дадасць дадаючы
-растлумачыў растлумачыла тлумачыць тлумачыў тлумачыла паведаміў паведаміла паведамляе
-расказаў расказала расказвае адказаў адказала адказвае адказваюць адкажа
-удакладніў удакладніла нагадаў нагадала нагадвае прызнаў прызнала канстатаваў
-канстатавала заўважыў заўважыла заўважае патлумачыў патлумачыла лічыць лічыў лічыла
-заклікаў заклікала заклікае папярэдзіў папярэдзіла запэўніў запэўніла""".split()
+# Belarusian past tenses by stem (-ў, -ла, -лі, -ўшы follow), then the other forms.
+_BE_PAST_STEMS = """сказа каза адзначы адзнача заяві заяўля падкрэслі падкрэсліва дада дадава
+растлумачы тлумачы патлумачы паведамі паведамля расказа расказва адказа адказва удакладні
+нагада нагадва прызна прызнава канстатава заўважы заўважа лічы закліка папярэдзі запэўні
+выказа выступі падзякава дзякава напіса піса""".split()
+_BE_FORMS = (
+    """скажа кажа кажуць кажучы адзначае адзначаюць адзначыць заяўляе заяўляюць заявіць
+падкрэслівае падкрэсліваюць падкрэсліць дадае дадаюць дадасць дадаючы тлумачыць паведамляе
+расказвае адказвае адказваюць адкажа нагадвае заўважае лічыць заклікае звярнуўся
+звярнулася звярнуліся дзякуе піша""".split()
+    + [stem + ending for stem in _BE_PAST_STEMS for ending in ("ў", "ла", "лі", "ўшы")]
+)
 
 _EN_FORMS = """said says say saying added adds adding noted notes noting stressed stresses
 stressing explained explains emphasised emphasized emphasises emphasizes stated states
 told tells answered answers replied replies remarked remarks pointed observed observes
 declared declares insisted insists recalled recalls warned warns underlined underlines
 commented comments confirmed confirms argued argues asserted asserts continued continues
-concluded concludes announced announces assured assures urged urges""".split()
+concluded concludes announced announces assured assures urged urges thanked thanks wrote
+writes posted tweeted appealed addressed""".split()
 
 # Words naming a role, by how they start: a role with no name is an unknown speaker, and a
 # role before a name is not part of it.
@@ -49,6 +53,10 @@ _ROLE_STEMS = tuple(
     руководител директор лидер
     прадстаўні прэс-сакратар мадэратар журналіст карэспандэнт валанц кіраўні міністр
     намесні дарадц эксперт аналітык актывіст адвакат вядуч удзельні член дырэктар лідар""".split()
+)
+_RELATIONAL_STEMS = tuple(
+    """adviser advisor aide assistant spokes press-secretar советник помощник пресс-секретар
+    спикер дарадц памочні прэс-сакратар""".split()
 )
 # Roles whose quoted question is the section's question, not an answer.
 _ASKER_STEMS = tuple(
@@ -68,8 +76,13 @@ AS = re.compile(r"^(?:как|як|as)\s+(?P<rest>.+)$", re.IGNORECASE | re.S)
 
 
 @lru_cache(maxsize=1)
+def _morph() -> pymorphy3.MorphAnalyzer:
+    return pymorphy3.MorphAnalyzer()
+
+
+@lru_cache(maxsize=1)
 def _russian_forms() -> frozenset[str]:
-    morph = pymorphy3.MorphAnalyzer()
+    morph = _morph()
     forms: set[str] = set()
     for lemma in _RU_LEMMAS:
         for parse in morph.parse(lemma):
@@ -89,6 +102,31 @@ def speech_verbs() -> frozenset[str]:
 
 def is_speech_verb(word: str) -> bool:
     return word.lower().replace("ё", "е").strip(".,:;") in speech_verbs()
+
+
+_BELARUSIAN = re.compile("[ўіІЎ]")
+
+
+@lru_cache(maxsize=4096)
+def may_be_nominative(word: str) -> bool:
+    """Whether a Russian word can be in the nominative (`Павел`, not `Павла`, `Павлу`).
+    Belarusian words are not in pymorphy3's dictionary, so they never pass."""
+    if _BELARUSIAN.search(word):
+        return False
+    return any("nomn" in parse.tag for parse in _morph().parse(word))
+
+
+_LISTENER_VERBS = frozenset("told tells telling".split())
+
+
+def takes_listener(word: str) -> bool:
+    """English `told` is followed by who listened, never by who spoke."""
+    return word.lower().strip(".,:;") in _LISTENER_VERBS
+
+
+def is_relational(word: str) -> bool:
+    """A role held towards a person: `советник Латушко` may be the adviser or Latushka."""
+    return word.lower().startswith(_RELATIONAL_STEMS)
 
 
 def is_role_word(word: str) -> bool:

@@ -13,8 +13,8 @@ import re
 from collections.abc import Callable, Iterable
 
 from services.model import Answer, Section, Speaker
-from services.parsing import attribution, cues, quotes
-from services.parsing._drafts import ClosedQuote, OpenQuote, SectionDrafts
+from services.parsing import attribution, cues, leads, quotes
+from services.parsing._drafts import OpenQuote, SectionDrafts
 from services.parsing.blocks import Block
 from services.parsing.speakers import (
     INITIALLED,
@@ -34,42 +34,11 @@ class _Builder(SectionDrafts):
         find_mentions: MentionFinder,
         interviewee: Callable[[], Speaker | None],
     ) -> None:
-        super().__init__(resolve)
+        super().__init__(resolve, interviewee)
         self._find_mentions = find_mentions
-        self._interviewee = interviewee
         self.source: str | None = None
-        self._open: OpenQuote | None = None
-        self._closed: ClosedQuote | None = None
-
-    def empty_line(self) -> None:
-        """An empty line closes a section; but a quote may run across one, and interviews
-        often put one between every paragraph (the next question ends their section)."""
-        if self._open is not None:
-            return
-        self._settle()
-        if self._draft.answers and not self._draft.interview:
-            self.close_section()
-
-    # -- quotes -------------------------------------------------------------------------
-
-    def _settle(self) -> None:
-        """Before anything new: an open quote that never closed was narration, and a closed
-        one that no name followed is a question if it asks, the interviewee's answer in an
-        interview, and otherwise a quoted phrase of narration."""
-        self._open = None
-        closed, self._closed = self._closed, None
-        if closed is None:
-            return
-        if closed.speaker is not None:
-            self.answer(closed.text, closed.speaker)
-        elif closed.text.endswith("?"):
-            self.question(closed.text, interview=False)
-        elif self._draft.interview:
-            self.answer(closed.text, self._interviewee())
-
-    def _take_next_speaker(self) -> str | Speaker | None:
-        speaker, self._next_speaker = self._next_speaker, None
-        return speaker
+        # the narration paragraph just before this block, where `he said` finds who he is
+        self._narration = self._prior = ""
 
     def paragraph(self, block: Block) -> None:
         text = block.text
@@ -85,37 +54,15 @@ class _Builder(SectionDrafts):
             return
         self._plain(text)
 
-    def _continue_quote(self, text: str) -> bool:
-        assert self._open is not None
-        if text[:1] == self._open.mark and text[:1] in '“"' and len(text) > 1:
-            text = text[1:]  # English: each paragraph of a long quote reopens it
-        elif quotes.opens_quote(quotes.strip_dash(text)):
-            self._open = None  # a new quote: the open one was narration after all
-            return False
-        end = quotes.ends_quote(text)
-        if end is None:
-            self._open.paragraphs.append(text)
-            return True
-        opened, self._open = self._open, None
-        body = "\n\n".join([*opened.paragraphs, end.body])
-        self._finish_quote(body, end.attribution or opened.speaker)
-        return True
-
-    def _finish_quote(self, body: str, speaker: str | Speaker | None) -> None:
-        """A closed quote with a speaker is an answer; without one, the next paragraph may
-        name the speaker, or show it was a question."""
-        speaker = speaker or self._take_next_speaker()
-        if speaker:
-            self.answer(body, speaker)
-        else:
-            self._closed = ClosedQuote(body, None)
-
     def _quote_or_prefixed(self, text: str, speaker: str | None = None) -> bool:
+        if speaker is None and (dashed := attribution.dash_speech(text, self._resolve)):
+            self._said([dashed])
+            return True
         text = quotes.strip_dash(text)
         if speaker is None:
-            found = attribution.attributed(text, self._resolve)
+            found = attribution.attributed(text, self._resolve, self._find_mentions, self._prior)
             prefixed = quotes.name_prefix(text)
-            if found is not None and (len(found) > 1 or not prefixed):
+            if found is not None and (len(found) > 1 or not prefixed or found[0].speaker):
                 self._said(found)
                 return True
             if prefixed and self._is_speaker_prefix(*prefixed):
@@ -176,27 +123,21 @@ class _Builder(SectionDrafts):
         return None
 
     def _bold_lead(self, block: Block) -> bool:
-        lead = block.bold_lead
-        if not lead.endswith((":", "?")) and ":" in lead and block.text.startswith(lead):
-            # the bold ran on past the heading into the quote: `<b>Sanctions: "We</b> must`
-            cut = lead.rindex(":") + 1
-            if quotes.opens_quote(block.text[cut:].strip()):
-                lead = lead[:cut]
-        rest = block.text[len(lead) :].strip() if block.text.startswith(lead) else ""
-        if not rest:
+        lead = leads.bold_lead(block)
+        if lead is None:
             return False
-        if lead.endswith(":"):
-            name = lead[:-1].strip()
+        if lead.kind == "colon":
+            name = lead.text[:-1].strip()
             if quotes.name_from(name, allow_lowercase_lead=False) and self._is_speaker_prefix(
-                name, rest
+                name, lead.rest
             ):
-                return self._quote_or_prefixed(rest, speaker=name)
-            self.heading(lead)
-        elif lead.endswith("?"):
-            self.question(quotes.strip_dash(lead), interview=True)
+                return self._quote_or_prefixed(lead.rest, speaker=name)
+            self.heading(lead.text)
+        elif lead.kind == "question":
+            self.question(lead.text, interview=True)
         else:
-            return False
-        self.paragraph(Block("para", rest))
+            self.heading(lead.text)
+        self.paragraph(Block("para", lead.rest))
         return True
 
     def _source_line(self, text: str) -> bool:
@@ -214,6 +155,7 @@ class _Builder(SectionDrafts):
         text = quotes.strip_dash(text)
         draft = self._draft
         if not draft.interview:
+            self._narration = text
             if text.endswith(":"):
                 self._next_speaker = mentioned_speaker(text, self._find_mentions)
             return
@@ -236,6 +178,7 @@ class _Builder(SectionDrafts):
 
     def block(self, block: Block) -> None:
         text = block.text
+        self._prior, self._narration = self._narration, ""
         if block.kind == "empty":
             self.empty_line()
         elif block.kind == "para" and (self._source_line(text) or cues.is_aside(text)):

@@ -15,6 +15,7 @@ from services.parsing import lexicon
 OPENERS = frozenset("\"«“„”'")
 CLOSERS = frozenset("\"»”“'")
 _AMBIGUOUS = frozenset("\"“”'")
+_MARKS = re.compile("[\"«»“”„']")
 _TRAILING = " \t\n.,;:"
 _LEADING_DASH = re.compile(r"^[—–-]\s*")
 _PAREN_TAIL = re.compile(r"\(\s*([^()]{2,90}?)\s*\)[\s.,;]*$")
@@ -82,6 +83,8 @@ def _names_the_speaker(tail: str, name: str) -> bool:
     rather than carry on the sentence (`Mykola Azarov told the press in Kyiv`)."""
     words = tail[: len(tail) - len(name)].replace(",", " ").split() if tail.endswith(name) else []
     verbs = [i for i, word in enumerate(words) if lexicon.is_speech_verb(word)]
+    if verbs and lexicon.takes_listener(words[verbs[-1]]):
+        return False  # `the volunteer told Name`: Name listened
     rest = words[verbs[-1] + 1 :] if verbs else words
     return not rest or any(lexicon.is_role_word(word) for word in rest)
 
@@ -143,9 +146,8 @@ def split_said(text: str) -> tuple[str, str] | None:
 def _closing_index(text: str) -> int | None:
     """Where the paragraph's opening quotation mark is closed, by nesting depth."""
     depth = 0
-    for i, char in enumerate(text):
-        if char not in OPENERS and char not in CLOSERS:
-            continue
+    for mark in _MARKS.finditer(text):
+        i = mark.start()
         if _is_opener(text, i):
             depth += 1
         else:

@@ -9,7 +9,6 @@ import re
 from collections.abc import Callable
 
 from services.model import Speaker
-from services.parsing import lexicon
 from services.parsing.blocks import Block
 
 Resolver = Callable[[str], Speaker]
@@ -19,7 +18,7 @@ INITIALLED = re.compile(r"^(?:[^\W\d_]\.\s?)+[^\W\d_]{2,}")
 # Words that introduce the person being interviewed: `поговорило с Павлом Латушко`,
 # `NAM-media interviews Pavel Latushka`, `размова з Паўлам Латушкам`.
 _INTERVIEW_MARKER = re.compile(
-    r"(?:\b(?:с|со|з|са|with|interviews?|interviewed|интервью|інтэрв['’]ю)\s+)$",
+    r"(?:\b(?:с|со|з|са|у|ў|with|to|interviews?|interviewed|интервью|інтэрв['’]ю)\s+)$",
     re.IGNORECASE,
 )
 
@@ -71,23 +70,26 @@ def looks_like_person(name: str, resolve: Resolver) -> bool:
 def find_interviewee(
     title: str, blocks: list[Block], find_mentions: MentionFinder
 ) -> Speaker | None:
-    """The person the title names, else the one the lead names (preferring the one the lead
-    says is being talked with, since the interviewer may be named first)."""
+    """The one person the title names, else the one the lead names. When the title or lead
+    names several, only the one the lead says is being talked with counts (the interviewer
+    may be named first); with no such word, nobody can tell who answers."""
     found = find_mentions(title)
-    if found:
+    if len(found) == 1:
         return found[0]
     for block in blocks:
         if block.kind == "heading" or block.bold or block.italic:
             break
         if block.kind != "para":
             continue
-        found = find_mentions(block.text)
-        for speaker in found:
+        named = find_mentions(block.text)
+        for speaker in named:
             at = block.text.find(speaker.as_written)
             if at > 0 and _INTERVIEW_MARKER.search(block.text[:at]):
                 return speaker
-        if found:
-            return found[0]
+        if len(named) == 1 and not found:
+            return named[0]
+        if named:
+            return None
     return None
 
 
@@ -95,38 +97,3 @@ def mentioned_speaker(text: str, find_mentions: MentionFinder) -> Speaker | None
     """One known person named in a paragraph that introduces a quote (`… said:`)."""
     found = find_mentions(text)
     return found[0] if len(found) == 1 else None
-
-
-_JOINT = re.compile(r"\s+(?:and|и|і|&)\s+(?=[^\W\d_])")
-_NAME_WORD = re.compile(r"^(?:[^\W\d_]\.?)+$|^[^\W\d_][^\W\d_'’\-]*$")
-
-
-def speaker_of(who: str, resolve: Resolver) -> str | Speaker | None:
-    """The speaker a phrase of attribution names: the name without the role around it
-    (`глава МИД В. Ковалевский`), several names as written for the caller to split, or for
-    a role with no name (`представитель Кабинета`, `Press secretary`) an unknown speaker
-    recorded with the role as written. None when the phrase names nobody."""
-    who = who.strip().strip(",:;")
-    parts = _JOINT.split(who)
-    if len(parts) > 1 and all(p.split() and all(map(_is_capitalised, p.split())) for p in parts):
-        return who
-    head = who.split(",")[0].strip()  # `Pavel Latushka, Deputy Head of the Cabinet`
-    words = head.split()
-    start = len(words)
-    while start > 0 and _is_capitalised(words[start - 1]):
-        start -= 1
-    run = words[start:]
-    has_role = any(lexicon.is_role_word(w) for w in words)
-    if len(run) >= 2 or (run and resolve(run[0]).id):
-        name = narrow(" ".join(run), resolve)
-        if has_role and len(name.split()) == 1 and not resolve(name).id:
-            return Speaker(as_written=head)
-        return name
-    if has_role and len(words) <= 8:
-        return Speaker(as_written=head)
-    return None
-
-
-def _is_capitalised(word: str) -> bool:
-    word = word.strip("().")
-    return bool(word) and word[0].isupper() and bool(_NAME_WORD.match(word))

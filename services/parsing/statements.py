@@ -1,8 +1,9 @@
 """Statements: one speaker, no headings, several paragraphs of direct speech without quotes.
 
 Pure. Read only when the Q&A rules found nothing, so that news, which looks the same, needs
-a sign: a closing `— Name` line that signs the text, or a title that says it is a
-statement of one person (`Statement by …`, `Заявление …`, `Заява …`).
+a sign: a closing `— Name` line that signs the text, a title that says it is a
+statement of one person (`Statement by …`, `Заявление …`, `Заява …`), or a lead naming
+one person that ends with a colon.
 """
 
 from __future__ import annotations
@@ -18,6 +19,15 @@ _STATEMENT_TITLE = re.compile(
     r"^(?:statement|address|appeal|заявление|обращение|заява|зварот)\b", re.IGNORECASE
 )
 _SIGNATURE = re.compile(r"^[—–]\s*\S")
+_FIRST_PERSON = re.compile(
+    r"\b(?:we|us|our|ours|i|me|my|мы|нас|нам|нами|наш\w*|я|меня|мне|мой|моя|мои|моё|мое|"
+    r"мяне|мне|мой|мая|мае|наша|нашы|нашага|нашай)\b",
+    re.IGNORECASE,
+)
+
+
+def _names(text: str, speaker: Speaker, find_mentions: MentionFinder) -> bool:
+    return speaker.id is not None and any(s.id == speaker.id for s in find_mentions(text))
 
 
 def statement(
@@ -35,11 +45,15 @@ def statement(
     elif _STATEMENT_TITLE.match(title):
         named = find_mentions(title)
         speaker = named[0] if len(named) == 1 else None
+    elif prose[0].endswith(":") and len(prose) > 1:
+        named = find_mentions(prose[0])  # `Sviatlana Tsikhanouskaya made a statement:`
+        speaker = named[0] if len(named) == 1 else None
     if speaker is None:
         return None
-    # The lead that introduces the speech (`… made a statement:`) is narration.
-    words = [t for t in prose if not t.endswith(":")]
-    if not words:
+    # The lead that introduces the speech (`… made a statement:`) is narration, and so is
+    # a paragraph that names the speaker; the speech itself says "we" or "I" somewhere.
+    words = [t for t in prose if not t.endswith(":") and not _names(t, speaker, find_mentions)]
+    if not words or not any(_FIRST_PERSON.search(t) for t in words):
         return None
     return Section(answers=(Answer(text="\n\n".join(words), speaker=speaker),))
 

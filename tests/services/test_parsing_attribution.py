@@ -9,7 +9,8 @@ parser passed the others, and were run before any change made for them):
 
     ## case-id                      starts a case
     title: …                        the post's title
-    builders: wix                   optional: only these builders (default: wix tilda)
+    builders: wix                   optional: only these builders (default: wix, tilda,
+                                    and tilda-joined: paragraphs in one text block)
     | text                          a paragraph; **…** marks bold
     |b text                         a bold paragraph
     |h text                         a heading
@@ -45,7 +46,7 @@ class Case:
     name: str
     language: str
     title: str = ""
-    builders: tuple[str, ...] = ("wix", "tilda")
+    builders: tuple[str, ...] = ("wix", "tilda", "tilda-joined")
     blocks: list[P | H | Empty] = field(default_factory=list)
     expected: Expected = field(default_factory=list)
     no_sections: bool = False
@@ -132,9 +133,14 @@ def _page(case: Case, builder: str) -> tuple[bytes, str]:
         )
         return page, url
     url = f"https://belarus-nau.org/tpost/c0rpus{len(slug)}-{slug}"
-    return tilda_page(
-        url=url, title=case.title, date=_DATES[case.language], blocks=case.blocks
-    ), url
+    page = tilda_page(
+        url=url,
+        title=case.title,
+        date=_DATES[case.language],
+        blocks=case.blocks,
+        joined=builder == "tilda-joined",
+    )
+    return page, url
 
 
 def _masked(found: Expected, expected: Expected) -> Expected:
