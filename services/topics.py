@@ -155,17 +155,22 @@ def _scan_answers(answers: Sequence[str], matcher: _Matcher) -> dict[str, float]
 
 def _scan(text: str | None, matcher: _Matcher) -> dict[str, _Hits]:
     """Per topic: how many subject and weak cues matched in `text`, and where the first starts."""
-    found: dict[str, _Hits] = {}
     if not text:
-        return found
+        return {}
     text = text.lower()
     if _NEEDS_NORMALIZING.search(text):  # most text has none: skip translate's per-char work
         text = text.translate(_NORMALIZE)
+    # Plain counters while matching, one _Hits per topic at the end: a section's answers
+    # match dozens of times.
+    counts: dict[str, list[int]] = {}
+    groups = matcher.topics_of_group
     for match in matcher.pattern.finditer(text):
-        for slug, weak in matcher.topics_of_group[(match.lastindex or 1) - 1]:
-            hits = found.get(slug) or _Hits(0, 0, match.start())
-            found[slug] = _Hits(hits.strong + (not weak), hits.weak + weak, hits.first)
-    return found
+        for slug, weak in groups[(match.lastindex or 1) - 1]:
+            tally = counts.get(slug)
+            if tally is None:
+                tally = counts[slug] = [0, 0, match.start()]
+            tally[1 if weak else 0] += 1  # subject cues, then weak ones
+    return {slug: _Hits(strong, weak, first) for slug, (strong, weak, first) in counts.items()}
 
 
 @cache

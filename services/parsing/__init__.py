@@ -1,8 +1,9 @@
 """`parse_post(html, url) -> Post`: one saved page of the site to the model.
 
-Pure: bytes and a URL in, a Post out, or ParseError. It checks the page's depth and size
-(budget.py), detects the site builder, lets that module find the article and its metadata,
-then builds sections from the article's blocks.
+Pure: bytes and a URL in, a Post out, or ParseError. It leaves out the script text no rule
+reads (lean.py), checks the page's depth and size before Lexbor parses it (budget.py),
+detects the site builder, lets that module find the article and its metadata, then builds
+sections from the article's blocks.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from services.errors import ParseError
 from services.model import Cms, Post
 from services.parsing import qa, tilda, wix
 from services.parsing.budget import BudgetExceeded, check_budget
+from services.parsing.lean import lean_page
 from services.parsing.page import RawPage
 
 MAX_PAGE_BYTES = 50 * 1024 * 1024
@@ -41,8 +43,9 @@ def parse_post(html: bytes, url: str) -> Post:
         raise ParseError(url, "the page is empty")
     page = bytes(html)
     try:
-        check_budget(page)
-        return _parse(page, url)
+        lean = lean_page(page)
+        check_budget(lean)  # Lexbor sees the lean page, so that is what must fit the budget
+        return _parse(lean, page, url)
     except BudgetExceeded as exc:
         raise ParseError(url, str(exc)) from None
     except ParseError:
@@ -52,10 +55,10 @@ def parse_post(html: bytes, url: str) -> Post:
         raise ParseError(url, f"the parser failed on this page ({detail})") from exc
 
 
-def _parse(html: bytes, url: str) -> Post:
+def _parse(lean: bytes, html: bytes, url: str) -> Post:
     try:
         # encoding=True honours a BOM or a <meta charset> (a cp1251 page); UTF-8 costs nothing
-        tree = LexborHTMLParser(html, encoding=True)
+        tree = LexborHTMLParser(lean, encoding=True)
     except Exception as exc:  # selectolax raises bare errors on bytes it cannot decode
         raise ParseError(url, f"not readable as HTML ({exc})") from exc
     cms, raw = _extract(tree, url, html)
