@@ -20,6 +20,8 @@ log = structlog.get_logger(__name__)
 # A page the sitemap names but the site no longer has: recorded, not a failure of the crawl
 # (DESIGN.md, the mirror README: the real site lists language versions that do not exist).
 MISSING_STATUSES = (404, 410)
+# `status` names at most this many quarantined posts (all are counted); `history` shows each
+QUARANTINED_LISTED = 100
 
 
 # -- Redis for the commands ----------------------------------------------------------------
@@ -134,7 +136,8 @@ def _publish_all(deps: Any) -> bool:
 
 @click.command()
 def status() -> None:
-    """Print what is stored as JSON: posts, posts per language, the last crawl, failing URLs."""
+    """Print what is stored as JSON: posts, posts per language, the last crawl, failing URLs
+    and the posts whose latest parse was quarantined as a broken page."""
     from services.storage import Store
 
     settings = Settings.from_env()
@@ -145,6 +148,8 @@ def status() -> None:
                 "posts": store.count_posts(),
                 "by_language": store.counts_by_language(),
                 "last_crawl": store.last_crawl(),
+                "quarantined": store.count_quarantined(),
+                "quarantined_posts": store.quarantined_ids()[:QUARANTINED_LISTED],
                 "failures": _failing_urls(store),
             }
         finally:
@@ -168,7 +173,8 @@ def _failing_urls(store: Any) -> list[dict[str, Any]]:
 @click.argument("post_id")
 @click.option("--full", is_flag=True, help="Include each version's whole post.")
 def history(post_id: str, full: bool) -> None:
-    """Print every stored version of a post as JSON, oldest first."""
+    """Print every stored version of a post as JSON, oldest first, then the quarantined
+    version kept back as a broken page, if there is one."""
     from services.storage import Store
 
     settings = Settings.from_env()
@@ -176,11 +182,12 @@ def history(post_id: str, full: bool) -> None:
         store = Store.from_url(redis_url)
         try:
             versions = store.post_history(post_id)
+            kept = store.get_quarantined(post_id)
         finally:
             store.close()
     if not versions:
         raise click.ClickException(f"no post with id {post_id!r}")
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "version": v.number,
             "content_hash": v.content_hash,
@@ -191,7 +198,49 @@ def history(post_id: str, full: bool) -> None:
         }
         for v in versions
     ]
+    if kept is not None:
+        rows.append(_quarantined_row(kept, full))
     click.echo(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
+
+
+def _quarantined_row(kept: Any, full: bool) -> dict[str, Any]:
+    return {
+        "version": None,
+        "quarantined": True,
+        "reason": kept.reason,
+        "content_hash": kept.content_hash,
+        "stored_at": kept.stored_at.isoformat(),
+        "seen_at": kept.seen_at.isoformat(),
+        "replaces": kept.base_version,
+        "answers": kept.answers,
+        "text_bytes": kept.text_bytes,
+        "title": kept.post.title,
+        **({"post": kept.post.to_dict()} if full else {}),
+    }
+
+
+@click.command()
+@click.argument("post_id")
+def accept(post_id: str) -> None:
+    """Publish a post's quarantined version: the page really changed that much. Renders the
+    feeds it touches and prints the new version as JSON."""
+    from datetime import UTC, datetime
+
+    from feeds.publish import publish_changes
+    from services.storage import Store
+
+    settings = Settings.from_env()
+    with data_redis(settings) as redis_url:
+        store = Store.from_url(redis_url)
+        try:
+            result = store.accept_quarantined(post_id, now=datetime.now(UTC))
+            if result is None:
+                raise click.ClickException(f"post {post_id!r} has no quarantined version")
+            rendered = publish_changes(store, settings)
+        finally:
+            store.close()
+    report = {"post_id": post_id, "version": result.version, "kind": result.kind}
+    click.echo(json.dumps(report | {"feeds_rendered": rendered}, ensure_ascii=False))
 
 
 # -- workers ---------------------------------------------------------------------------------

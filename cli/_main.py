@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from cli._data import crawl, history, recrawl, shared_redis, status
+from cli._data import accept, crawl, history, recrawl, shared_redis, status
 from services.errors import NamFeedsError
 from services.logs import configure_logging
 from services.settings import Settings
@@ -124,5 +124,5 @@ def up(host: str, port: int, no_crawl: bool) -> None:
     sys.exit(run_up(Settings.from_env(), host, port, first_crawl=not no_crawl))
 
 
-for _command in (crawl, status, history, recrawl):
+for _command in (crawl, status, history, accept, recrawl):
     main.add_command(_command)

@@ -1,7 +1,8 @@
 """One crawl step: fetch, parse and store one page, through the edges.
 
 `crawl_url` is what the Celery task and `nam-feeds crawl` both run, so the schedule, the CLI
-and the HTTP API share one path. Stored posts are touched only by a successful parse.
+and the HTTP API share one path. Stored posts are touched only by a successful parse, and
+not even then when the parse looks like a broken page (services.storage's quarantine).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class Outcome(StrEnum):
     EDITED = "edited"
     UNCHANGED = "unchanged"  # fetched and parsed, but the content is what we have
     NOT_MODIFIED = "not_modified"  # 304: not even parsed
+    QUARANTINED = "quarantined"  # looks like a broken page: kept back, not published
     FAILED = "failed"
 
 
@@ -109,11 +111,11 @@ def crawl_url(
         etag=page.etag,
         last_modified=page.last_modified,
     )
-    result = deps.store.upsert_post(post, fetched=fetched, now=now)
-    if lastmod is not None:
-        stored = deps.store.get_fetch_state(url) or FetchState()
-        if stored.lastmod != lastmod:
-            deps.store.set_fetch_state(url, replace(stored, lastmod=lastmod))
+    result = deps.store.store_crawled(post, fetched=fetched, now=now, lastmod=lastmod)
+    if result.kind == "quarantined":
+        log.warning("crawl.quarantined", url=url, post_id=post.id, reason=result.reason)
+    elif result.released_quarantine:
+        log.info("crawl.quarantine_released", url=url, post_id=post.id, result=result.kind)
     log.info("crawl.stored", url=url, post_id=post.id, result=result.kind, version=result.version)
     return Outcome(result.kind)
 

@@ -5,6 +5,9 @@ key is built in `keys`, under the `nam:` namespace.
 
     _store     Store, composed of the parts below over one client
     _upsert    writing a post: one Lua script, all or nothing
+    _quarantine  writing a crawled post unless it looks broken; the quarantine it keeps
+    _suspicion the rule that tells an edit from a broken page (pure)
+    _scripts   the Lua scripts
     _posts     reading posts, versions, listings and counts
     _fetch     fetch state per URL and crawl summaries
     _stream    the change stream through consumer groups
@@ -22,6 +25,7 @@ from services.storage._records import (
     ChangeEvent,
     FetchInfo,
     FetchState,
+    Quarantined,
     StoredFeed,
     StoredPost,
     UpsertKind,
@@ -41,6 +45,7 @@ __all__ = [
     "ChangeEvent",
     "FetchInfo",
     "FetchState",
+    "Quarantined",
     "Store",
     "StoredFeed",
     "StoredPost",

@@ -10,9 +10,17 @@ from typing import Any
 
 import redis
 
+from services.errors import StorageError
 from services.model import Post
 from services.storage import _keys as keys
-from services.storage._codec import as_text, as_texts, as_time, int_hash, storage_errors
+from services.storage._codec import (
+    as_text,
+    as_texts,
+    as_time,
+    int_hash,
+    storage_errors,
+    unpack_post,
+)
 from services.storage._records import StoredPost, Version
 
 _POST_FIELDS = ("json", "version", "updated", "first_seen", "hash")
@@ -29,13 +37,26 @@ class PostReadMixin:
 
     @storage_errors("reading post history")
     def post_history(self, post_id: str) -> list[Version]:
-        raw = self.client.hgetall(keys.post_versions(post_id))
-        return sorted((_version(v) for v in raw.values()), key=lambda v: v.number)
+        # one transaction: an edit between the two reads would move the current post
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hgetall(keys.post_versions(post_id))
+        pipe.hmget(keys.post(post_id), "json", "version")
+        fields, current = pipe.execute()
+        entries = {as_text(k): v for k, v in fields.items()}
+        found = (
+            _version(raw, entries.get(f"{name}:post"), current)
+            for name, raw in entries.items()
+            if ":" not in name
+        )
+        return sorted(found, key=lambda v: v.number)
 
     @storage_errors("reading a post version")
     def get_version(self, post_id: str, number: int) -> Version | None:
-        raw = self.client.hget(keys.post_versions(post_id), str(number))
-        return _version(raw) if raw is not None else None
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hmget(keys.post_versions(post_id), str(number), f"{number}:post")
+        pipe.hmget(keys.post(post_id), "json", "version")
+        (raw, packed), current = pipe.execute()
+        return _version(raw, packed, current) if raw is not None else None
 
     @storage_errors("looking up a URL")
     def post_id_for_url(self, url: str) -> str | None:
@@ -105,7 +126,7 @@ def _stored_post(values: list[Any]) -> StoredPost | None:
     if raw_json is None:
         return None
     return StoredPost(
-        post=Post.from_json(raw_json),
+        post=unpack_post(raw_json),
         version=int(version),
         updated=as_time(updated),
         first_seen=as_time(first_seen),
@@ -113,12 +134,23 @@ def _stored_post(values: list[Any]) -> StoredPost | None:
     )
 
 
-def _version(raw: bytes | str) -> Version:
+def _version(raw: bytes | str, packed: bytes | None, current: list[Any]) -> Version:
+    """A versions entry with its post: inline (the older format), beside it as
+    "<number>:post", or, for the current version, the post hash's own JSON."""
     data = json.loads(raw)
+    number = int(data["number"])
+    if "post" in data:
+        post = Post.from_dict(data["post"])
+    elif packed is not None:
+        post = unpack_post(packed)
+    elif current[0] is not None and current[1] is not None and int(current[1]) == number:
+        post = unpack_post(current[0])
+    else:
+        raise StorageError(f"storage: version {number} has lost its post")
     return Version(
-        number=int(data["number"]),
+        number=number,
         content_hash=data["hash"],
         stored_at=as_time(data["stored_at"]),
         updated=as_time(data["updated"]),
-        post=Post.from_dict(data["post"]),
+        post=post,
     )
