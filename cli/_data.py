@@ -22,6 +22,8 @@ log = structlog.get_logger(__name__)
 MISSING_STATUSES = (404, 410)
 # `status` names at most this many quarantined posts (all are counted); `history` shows each
 QUARANTINED_LISTED = 100
+# `status` lists the newest failing URLs only; failure_counts says how many there are
+FAILURES_LISTED = 100
 
 
 # -- Redis for the commands ----------------------------------------------------------------
@@ -136,8 +138,9 @@ def _publish_all(deps: Any) -> bool:
 
 @click.command()
 def status() -> None:
-    """Print what is stored as JSON: posts, posts per language, the last crawl, failing URLs
-    and the posts whose latest parse was quarantined as a broken page."""
+    """Print what is stored as JSON: posts, posts per language, the last crawl, the newest
+    failing URLs and the posts whose latest parse was quarantined as a broken page. Its cost
+    does not grow with the number of failures: they are counted, and the newest listed."""
     from services.storage import Store
 
     settings = Settings.from_env()
@@ -150,23 +153,12 @@ def status() -> None:
                 "last_crawl": store.last_crawl(),
                 "quarantined": store.count_quarantined(),
                 "quarantined_posts": store.quarantined_ids()[:QUARANTINED_LISTED],
-                "failures": _failing_urls(store),
+                "failure_counts": store.failure_counts(),
+                "failures": store.recent_failures(FAILURES_LISTED),
             }
         finally:
             store.close()
     click.echo(json.dumps(report, indent=2, ensure_ascii=False, default=str))
-
-
-def _failing_urls(store: Any) -> list[dict[str, Any]]:
-    failing = []
-    for url in store.fetch_urls():
-        state = store.get_fetch_state(url)
-        if state is not None and state.error:
-            fetched_at = state.fetched_at.isoformat() if state.fetched_at else None
-            failing.append(
-                {"url": url, "status": state.status, "error": state.error, "at": fetched_at}
-            )
-    return failing
 
 
 @click.command()

@@ -63,7 +63,8 @@ def fetch_stats(store: Store) -> FetchStats:
     """One read per known URL: the reason FetchStatsCache exists."""
     by_status: dict[str, int] = {}
     parse_failures = 0
-    for url in store.fetch_urls():
+    # failing URLs without a post are kept out of fetch_urls, in an index of bounded size
+    for url in sorted(set(store.fetch_urls()) | set(store.failing_urls())):
         state = store.get_fetch_state(url)
         if state is None or state.status is None:
             continue

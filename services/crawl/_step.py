@@ -20,7 +20,7 @@ from services.fetch import Fetcher, RedisHostGate, Validators
 from services.model import Post
 from services.parsing import parse_post
 from services.settings import Settings
-from services.storage import FetchInfo, FetchState, Store
+from services.storage import FetchInfo, Store
 
 log = structlog.get_logger(__name__)
 
@@ -86,22 +86,20 @@ def crawl_url(
     try:
         page = deps.fetcher.get(url, validators)
     except TransientFetchError as exc:
-        _record_failure(deps.store, url, known, exc, exc.status, now)
+        _record_failure(deps.store, url, exc, exc.status, now)
         raise
     except FetchError as exc:
-        _record_failure(deps.store, url, known, exc, exc.status, now)
+        _record_failure(deps.store, url, exc, exc.status, now)
         return Outcome.FAILED
     if page.not_modified:
-        # When it was last checked, and against which lastmod, decides the next check.
-        checked = replace(known or FetchState(), status=304, error=None, fetched_at=now)
-        deps.store.set_fetch_state(url, replace(checked, lastmod=lastmod or checked.lastmod))
+        deps.store.record_not_modified(url, now=now, lastmod=lastmod)
         log.debug("crawl.not_modified", url=url)
         return Outcome.NOT_MODIFIED
     try:
         # After a redirect the final address is the page's own (a renamed slug, say).
         post = parse_post(page.body, page.final_url or url)
     except ParseError as exc:
-        _record_failure(deps.store, url, known, exc, page.status, now)
+        _record_failure(deps.store, url, exc, page.status, now)
         return Outcome.FAILED
     post = _keep_known_id(deps.store, post)
     fetched = FetchInfo(
@@ -128,14 +126,8 @@ def _keep_known_id(store: Store, post: Post) -> Post:
 
 
 def _record_failure(
-    store: Store,
-    url: str,
-    known: FetchState | None,
-    exc: Exception,
-    status: int | None,
-    now: datetime,
+    store: Store, url: str, exc: Exception, status: int | None, now: datetime
 ) -> None:
     """Keep the last good validators: the stored post is still the last good one."""
-    state = replace(known or FetchState(), status=status, error=str(exc), fetched_at=now)
-    store.set_fetch_state(url, state)
+    store.record_failure(url, error=str(exc), status=status, now=now)
     log.warning("crawl.failed", url=url, status=status, error=str(exc))

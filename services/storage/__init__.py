@@ -10,6 +10,7 @@ key is built in `keys`, under the `nam:` namespace.
     _scripts   the Lua scripts
     _posts     reading posts, versions, listings and counts
     _fetch     fetch state per URL and crawl summaries
+    _outcomes  a 304 or a failure per URL, and the bounded index of failures
     _stream    the change stream through consumer groups
     _feeds     rendered feeds and admin jobs
     _records   the records handed in and out (pure)
@@ -20,6 +21,7 @@ key is built in `keys`, under the `nam:` namespace.
 from services.storage import _keys as keys
 from services.storage._feeds import JOB_TTL_SECONDS
 from services.storage._fetch import CRAWLS_KEPT
+from services.storage._outcomes import FAILURE_TTL, FAILURES_KEPT
 from services.storage._records import (
     VOLATILE_FIELDS,
     ChangeEvent,
@@ -39,6 +41,8 @@ from services.storage._stream import STREAM_MAXLEN
 
 __all__ = [
     "CRAWLS_KEPT",
+    "FAILURES_KEPT",
+    "FAILURE_TTL",
     "JOB_TTL_SECONDS",
     "STREAM_MAXLEN",
     "VOLATILE_FIELDS",

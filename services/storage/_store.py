@@ -8,6 +8,7 @@ from services.errors import StorageError
 from services.storage._codec import storage_errors
 from services.storage._feeds import FeedMixin, JobMixin
 from services.storage._fetch import FetchMixin
+from services.storage._outcomes import OutcomeMixin
 from services.storage._posts import PostReadMixin
 from services.storage._quarantine import QuarantineMixin
 from services.storage._stream import STREAM_MAXLEN, StreamMixin
@@ -19,6 +20,7 @@ class Store(
     QuarantineMixin,
     PostReadMixin,
     FetchMixin,
+    OutcomeMixin,
     StreamMixin,
     FeedMixin,
     JobMixin,
