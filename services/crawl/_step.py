@@ -86,10 +86,10 @@ def crawl_url(
     try:
         page = deps.fetcher.get(url, validators)
     except TransientFetchError as exc:
-        _record_failure(deps.store, url, exc, exc.status, now)
+        _record_failure(deps.store, url, exc, exc.status, now, lastmod)
         raise
     except FetchError as exc:
-        _record_failure(deps.store, url, exc, exc.status, now)
+        _record_failure(deps.store, url, exc, exc.status, now, lastmod)
         return Outcome.FAILED
     if page.not_modified:
         deps.store.record_not_modified(url, now=now, lastmod=lastmod)
@@ -99,7 +99,7 @@ def crawl_url(
         # After a redirect the final address is the page's own (a renamed slug, say).
         post = parse_post(page.body, page.final_url or url)
     except ParseError as exc:
-        _record_failure(deps.store, url, exc, page.status, now)
+        _record_failure(deps.store, url, exc, page.status, now, lastmod)
         return Outcome.FAILED
     post = _keep_known_id(deps.store, post)
     fetched = FetchInfo(
@@ -126,8 +126,13 @@ def _keep_known_id(store: Store, post: Post) -> Post:
 
 
 def _record_failure(
-    store: Store, url: str, exc: Exception, status: int | None, now: datetime
+    store: Store,
+    url: str,
+    exc: Exception,
+    status: int | None,
+    now: datetime,
+    lastmod: datetime | None,
 ) -> None:
     """Keep the last good validators: the stored post is still the last good one."""
-    store.record_failure(url, error=str(exc), status=status, now=now)
+    store.record_failure(url, error=str(exc), status=status, now=now, lastmod=lastmod)
     log.warning("crawl.failed", url=url, status=status, error=str(exc))

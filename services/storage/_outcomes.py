@@ -22,9 +22,11 @@ FAILURES_KEPT = 1000  # newest failing URLs listed by nam:failures
 FAILURE_TTL = 7 * 86400  # seconds a failure is remembered, and a post-less URL's state
 
 # KEYS: 1 fetch state, 2 fetch urls, 3 failures, 4 failure counts
-# ARGV: 1 url, 2 status, 3 error, 4 fetched_at, 5 score, 6 ttl, 7 kept, 8 oldest score kept
+# ARGV: 1 url, 2 status, 3 error, 4 fetched_at, 5 score, 6 ttl, 7 kept, 8 oldest score kept,
+#       9 sitemap lastmod checked against ('' for none)
 _RECORD_FAILURE = """
 redis.call('HSET', KEYS[1], 'error', ARGV[3], 'fetched_at', ARGV[4])
+if ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'lastmod', ARGV[9]) end
 if ARGV[2] == '' then redis.call('HDEL', KEYS[1], 'status')
 else redis.call('HSET', KEYS[1], 'status', ARGV[2]) end
 if redis.call('HEXISTS', KEYS[1], 'post_id') == 1 then
@@ -54,9 +56,18 @@ class OutcomeMixin:
         return self.client.register_script(_RECORD_FAILURE)
 
     @storage_errors("recording a failure")
-    def record_failure(self, url: str, *, error: str, status: int | None, now: datetime) -> None:
+    def record_failure(
+        self,
+        url: str,
+        *,
+        error: str,
+        status: int | None,
+        now: datetime,
+        lastmod: datetime | None = None,
+    ) -> None:
         """The URL's last fetch failed: the stored post (if any) and its validators stay the
-        last good ones; the failure joins the bounded index."""
+        last good ones; the failure joins the bounded index. `lastmod`, the sitemap's, tells
+        the plan that a page gone at this lastmod need not be asked again at once."""
         oldest = now.timestamp() - FAILURE_TTL
         self._record_failure(
             keys=[keys.fetch_state(url), keys.FETCH_URLS, keys.FAILURES, keys.FAILURE_COUNTS],
@@ -69,6 +80,7 @@ class OutcomeMixin:
                 FAILURE_TTL,
                 FAILURES_KEPT,
                 repr(oldest),
+                iso(lastmod) if lastmod else "",
             ],
         )
 
