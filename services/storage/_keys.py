@@ -10,14 +10,16 @@ Posts
                                         updated, first_seen, first_seen_score, score, url,
                                         language, topics (JSON list), speakers (JSON list),
                                         answer_counts (JSON object person id -> answers),
-                                        unmatched, answers, text_bytes (the measures _suspicion
-                                        compares); json is zlib-compressed (plain JSON in
-                                        data stored before compression)
-    nam:post:<id>:versions      hash    version number -> JSON {number, hash, stored_at,
-                                        updated}, and "<number>:post" -> that version's
-                                        compressed JSON for every version but the current
-                                        one (which is the post hash's json). Entries of the
-                                        older format hold the post inline as "post".
+                                        unmatched, stored_at (of this version), answers
+                                        and text_bytes (the measures _suspicion compares);
+                                        json is zlib-compressed (plain JSON in data
+                                        stored before compression)
+    nam:post:<id>:versions      hash    the past versions: number -> JSON {number, hash,
+                                        stored_at, updated}, and "<number>:post" -> that
+                                        version's compressed JSON. The current version is
+                                        the post hash (with stored_at); an edit moves it
+                                        here. Older data also holds the current version
+                                        here, with its post inline as "post".
     nam:post:<id>:quarantine    hash    a new parse kept back as a broken page: json, hash,
                                         reason, stored_at, seen_at, url, base_version,
                                         answers, text_bytes; gone once a version is stored

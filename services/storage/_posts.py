@@ -24,6 +24,9 @@ from services.storage._codec import (
 from services.storage._records import StoredPost, Version
 
 _POST_FIELDS = ("json", "version", "updated", "first_seen", "hash")
+# the current version, as the post hash holds it (stored_at is absent in older data, whose
+# versions hash holds the current version too)
+_CURRENT_FIELDS = ("json", "version", "hash", "stored_at", "updated")
 
 
 class PostReadMixin:
@@ -37,26 +40,35 @@ class PostReadMixin:
 
     @storage_errors("reading post history")
     def post_history(self, post_id: str) -> list[Version]:
-        # one transaction: an edit between the two reads would move the current post
+        # one transaction: an edit between the two reads would move the current version
         pipe = self.client.pipeline(transaction=True)
         pipe.hgetall(keys.post_versions(post_id))
-        pipe.hmget(keys.post(post_id), "json", "version")
+        pipe.hmget(keys.post(post_id), *_CURRENT_FIELDS)
         fields, current = pipe.execute()
         entries = {as_text(k): v for k, v in fields.items()}
-        found = (
-            _version(raw, entries.get(f"{name}:post"), current)
-            for name, raw in entries.items()
-            if ":" not in name
-        )
-        return sorted(found, key=lambda v: v.number)
+        found = {
+            v.number: v
+            for v in (
+                _version(raw, entries.get(f"{name}:post"), current)
+                for name, raw in entries.items()
+                if ":" not in name
+            )
+        }
+        now = _current_version(current)
+        if now is not None:
+            found.setdefault(now.number, now)
+        return [found[n] for n in sorted(found)]
 
     @storage_errors("reading a post version")
     def get_version(self, post_id: str, number: int) -> Version | None:
         pipe = self.client.pipeline(transaction=True)
         pipe.hmget(keys.post_versions(post_id), str(number), f"{number}:post")
-        pipe.hmget(keys.post(post_id), "json", "version")
+        pipe.hmget(keys.post(post_id), *_CURRENT_FIELDS)
         (raw, packed), current = pipe.execute()
-        return _version(raw, packed, current) if raw is not None else None
+        if raw is not None:
+            return _version(raw, packed, current)
+        now = _current_version(current)
+        return now if now is not None and now.number == number else None
 
     @storage_errors("looking up a URL")
     def post_id_for_url(self, url: str) -> str | None:
@@ -134,8 +146,21 @@ def _stored_post(values: list[Any]) -> StoredPost | None:
     )
 
 
+def _current_version(current: list[Any]) -> Version | None:
+    raw_json, number, digest, stored_at, updated = current
+    if raw_json is None or stored_at is None:
+        return None
+    return Version(
+        number=int(number),
+        content_hash=as_text(digest),
+        stored_at=as_time(stored_at),
+        updated=as_time(updated),
+        post=unpack_post(raw_json),
+    )
+
+
 def _version(raw: bytes | str, packed: bytes | None, current: list[Any]) -> Version:
-    """A versions entry with its post: inline (the older format), beside it as
+    """A versions entry with its post: inline (the oldest format), beside it as
     "<number>:post", or, for the current version, the post hash's own JSON."""
     data = json.loads(raw)
     number = int(data["number"])

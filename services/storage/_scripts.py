@@ -132,21 +132,27 @@ if redis.call('HEXISTS', KEYS[11], 'unmatched') == 1 then
   redis.call('HINCRBY', KEYS[11], 'unmatched', tonumber(ARGV[25]) - before)
 end
 
--- The current version's post lives once, in the post hash; an edit moves it into the
--- versions hash beside its metadata. Entries of the older format carry their post inline.
+-- The current version lives once, in the post hash (its json, and its number, hash,
+-- stored_at and updated); an edit moves it into the versions hash, which holds the past.
+-- Older formats also kept the current version there: as metadata with its post inline,
+-- or (briefly) as metadata alone.
 if not is_new then
   local meta = redis.call('HGET', KEYS[2], old[2])
-  if meta and not string.find(meta, '"post":', 1, true) then
-    redis.call('HSET', KEYS[2], old[2] .. ':post', redis.call('HGET', KEYS[1], 'json'))
+  local current = redis.call('HMGET', KEYS[1], 'json', 'stored_at')
+  if not meta then
+    redis.call('HSET', KEYS[2], old[2], '{"number":' .. old[2] .. ',"hash":"' .. old[1] ..
+      '","stored_at":"' .. (current[2] or old[3]) .. '","updated":"' .. old[3] .. '"}',
+      old[2] .. ':post', current[1])
+  elseif not string.find(meta, '"post":', 1, true) then
+    redis.call('HSET', KEYS[2], old[2] .. ':post', current[1])
   end
 end
 redis.call('HSET', KEYS[1], 'json', ARGV[2], 'hash', ARGV[3], 'version', version,
-  'updated', updated, 'first_seen', first_seen, 'first_seen_score', first_seen_score,
+  'updated', updated, 'stored_at', now, 'first_seen', first_seen,
+  'first_seen_score', first_seen_score,
   'score', score, 'url', ARGV[13], 'language', ARGV[4], 'topics', ARGV[5],
   'speakers', ARGV[6], 'answer_counts', ARGV[7], 'unmatched', ARGV[25],
   'answers', ARGV[27], 'text_bytes', ARGV[28])
-redis.call('HSET', KEYS[2], version, '{"number":' .. version .. ',"hash":"' .. ARGV[3] ..
-  '","stored_at":"' .. now .. '","updated":"' .. updated .. '"}')
 redis.call('ZADD', KEYS[3], score, id)
 redis.call('HSET', KEYS[5], ARGV[13], id)
 local event = redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[17], '*',
