@@ -23,6 +23,14 @@ from services.crawl import Deps, crawl_all, open_deps
 from services.storage import Store
 from tests.feeds.test_cli_crawl import _run
 from tests.fixtures.site import SiteServer
+from tests.workers.conftest import (  # noqa: F401  # start_worker is a fixture
+    WorkerFactory,
+    broker_idle,
+    clear_broker,
+    start_worker,
+    wait_for,
+)
+from tests.workers.test_pipeline import CRAWL_TIMEOUT, run_crawl
 
 WWW = "www.belarus-nau.org"
 PATH = (
@@ -221,3 +229,34 @@ def scrape(store: Store) -> dict[str, float]:
         for sample in family.samples
         if not sample.labels
     }
+
+
+def test_through_a_worker_an_empty_article_is_quarantined_and_not_published(
+    site: SiteServer,
+    redis_url: str,
+    store: Store,
+    start_worker: WorkerFactory,  # noqa: F811
+) -> None:
+    """The same through the pipeline: nam.discover and nam.crawl_url on a real worker, the
+    publish it triggers, and nothing published for the quarantined version."""
+    clear_broker(redis_url)
+    start_worker(redis_url)
+    run_crawl(store, redis_url)
+    wait_for(lambda: published(store, redis_url), CRAWL_TIMEOUT, "the first publish")
+    before = snapshot(store)
+    assert before.feeds
+
+    site.override(WWW, PATH, without_article(original(site)))
+    job = run_crawl(store, redis_url)
+    wait_for(lambda: published(store, redis_url), CRAWL_TIMEOUT, "the worker to settle")
+    assert job.get("quarantined") == 1 and not job.get("edited")
+    assert store.count_quarantined() == 1
+    assert snapshot(store) == before
+
+
+def published(store: Store, redis_url: str) -> bool:
+    return (
+        broker_idle(redis_url)
+        and store.pending_changes("publisher") == 0
+        and bool(store.feed_keys())
+    )
