@@ -14,7 +14,12 @@ from services.crawl import discover_report, open_deps
 from services.storage import FAILURES_KEPT, Store
 from tests.feeds.test_cli_crawl import _run
 from tests.fixtures.site import SiteServer
-from tests.reliability.test_hostile_known_posts import bounded, crawl_and_publish, snapshot
+from tests.reliability.test_hostile_known_posts import (
+    bounded,
+    crawl_and_publish,
+    scrape,
+    snapshot,
+)
 
 WWW = "www.belarus-nau.org"
 ORIGINAL_CHILDREN = (
@@ -173,6 +178,11 @@ def test_failure_records_are_bounded_and_status_stays_cheap(
     report = json.loads(result.stdout)
     assert len(report["failures"]) == 100 and report["failure_counts"]["failing"] == 1000
     assert len(result.stdout) < 64 * 1024 and elapsed < 20
+
+    start = time.monotonic()
+    metrics = scrape(store)
+    assert time.monotonic() - start < 5
+    assert metrics["namfeeds_pages_fetched{status=404}"] == FAILURES_KEPT  # the 404s still listed
 
 
 def _discovered(site: SiteServer, redis_url: str) -> set[str]:

@@ -223,12 +223,12 @@ def test_an_operator_sees_and_accepts_a_quarantined_version(
 def scrape(store: Store) -> dict[str, float]:
     registry = CollectorRegistry()
     registry.register(StoreCollector(store))
-    return {
-        sample.name: sample.value
-        for family in text_string_to_metric_families(generate_latest(registry).decode())
-        for sample in family.samples
-        if not sample.labels
-    }
+    found = {}
+    for family in text_string_to_metric_families(generate_latest(registry).decode()):
+        for sample in family.samples:
+            labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))
+            found[sample.name + (f"{{{labels}}}" if labels else "")] = sample.value
+    return found
 
 
 def test_through_a_worker_an_empty_article_is_quarantined_and_not_published(
