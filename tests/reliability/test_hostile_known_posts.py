@@ -6,6 +6,7 @@ history and every published feed byte for byte as they were (a quarantined versi
 from __future__ import annotations
 
 import json
+import resource
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -62,7 +63,11 @@ def snapshot(store: Store) -> Snapshot:
 
 
 def bounded(action: Callable[[], Any]) -> Any:
-    """Run `action`, failing if it takes over a minute or peaks over 300 MB of allocations."""
+    """Run `action`, failing if it takes over a minute or needs over 300 MB: its Python
+    allocations (tracemalloc), and the process's resident peak if that grew meanwhile (C
+    allocations too: the XML parser, zlib)."""
+    resident = _resident_bytes()
+    high_water = _max_resident_bytes()
     tracemalloc.start()
     start = time.monotonic()
     try:
@@ -72,8 +77,20 @@ def bounded(action: Callable[[], Any]) -> Any:
         tracemalloc.stop()
     elapsed = time.monotonic() - start
     assert elapsed < MAX_SECONDS, f"took {elapsed:.1f} s"
-    assert peak < MAX_PEAK_BYTES, f"peaked at {peak / 2**20:.0f} MiB"
+    assert peak < MAX_PEAK_BYTES, f"allocations peaked at {peak / 2**20:.0f} MiB"
+    if _max_resident_bytes() > high_water:
+        grown = _max_resident_bytes() - resident
+        assert grown < MAX_PEAK_BYTES, f"the process grew by {grown / 2**20:.0f} MiB"
     return result
+
+
+def _resident_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * resource.getpagesize()
+
+
+def _max_resident_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
 
 
 def crawl_and_publish(deps: Deps) -> Any:
