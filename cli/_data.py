@@ -18,6 +18,10 @@ log = structlog.get_logger(__name__)
 # A page the sitemap names but the site no longer has: recorded, not a failure of the crawl
 # (DESIGN.md, the mirror README: the real site lists language versions that do not exist).
 MISSING_STATUSES = (404, 410)
+# `status` names at most this many quarantined posts (all are counted); `history` shows each
+QUARANTINED_LISTED = 100
+# `status` lists the newest failing URLs only; failure_counts says how many there are
+FAILURES_LISTED = 100
 
 
 # -- crawl -------------------------------------------------------------------------------------
@@ -112,7 +116,9 @@ def _publish_all(deps: Any) -> bool:
 
 @click.command()
 def status() -> None:
-    """Print what is stored as JSON: posts, posts per language, the last crawl, failing URLs."""
+    """Print what is stored as JSON: posts, posts per language, the last crawl, the newest
+    failing URLs and the posts whose latest parse was quarantined as a broken page. Its cost
+    does not grow with the number of failures: they are counted, and the newest listed."""
     from services.storage import Store
 
     settings = Settings.from_env()
@@ -123,30 +129,22 @@ def status() -> None:
                 "posts": store.count_posts(),
                 "by_language": store.counts_by_language(),
                 "last_crawl": store.last_crawl(),
-                "failures": _failing_urls(store),
+                "quarantined": store.count_quarantined(),
+                "quarantined_posts": store.quarantined_ids()[:QUARANTINED_LISTED],
+                "failure_counts": store.failure_counts(),
+                "failures": store.recent_failures(FAILURES_LISTED),
             }
         finally:
             store.close()
     click.echo(json.dumps(report, indent=2, ensure_ascii=False, default=str))
 
 
-def _failing_urls(store: Any) -> list[dict[str, Any]]:
-    failing = []
-    for url in store.fetch_urls():
-        state = store.get_fetch_state(url)
-        if state is not None and state.error:
-            fetched_at = state.fetched_at.isoformat() if state.fetched_at else None
-            failing.append(
-                {"url": url, "status": state.status, "error": state.error, "at": fetched_at}
-            )
-    return failing
-
-
 @click.command()
 @click.argument("post_id")
 @click.option("--full", is_flag=True, help="Include each version's whole post.")
 def history(post_id: str, full: bool) -> None:
-    """Print every stored version of a post as JSON, oldest first."""
+    """Print every stored version of a post as JSON, oldest first, then the quarantined
+    version kept back as a broken page, if there is one."""
     from services.storage import Store
 
     settings = Settings.from_env()
@@ -154,11 +152,12 @@ def history(post_id: str, full: bool) -> None:
         store = Store.from_url(redis_url)
         try:
             versions = store.post_history(post_id)
+            kept = store.get_quarantined(post_id)
         finally:
             store.close()
     if not versions:
         raise click.ClickException(f"no post with id {post_id!r}")
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "version": v.number,
             "content_hash": v.content_hash,
@@ -169,7 +168,49 @@ def history(post_id: str, full: bool) -> None:
         }
         for v in versions
     ]
+    if kept is not None:
+        rows.append(_quarantined_row(kept, full))
     click.echo(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
+
+
+def _quarantined_row(kept: Any, full: bool) -> dict[str, Any]:
+    return {
+        "version": None,
+        "quarantined": True,
+        "reason": kept.reason,
+        "content_hash": kept.content_hash,
+        "stored_at": kept.stored_at.isoformat(),
+        "seen_at": kept.seen_at.isoformat(),
+        "replaces": kept.base_version,
+        "answers": kept.answers,
+        "text_bytes": kept.text_bytes,
+        "title": kept.post.title,
+        **({"post": kept.post.to_dict()} if full else {}),
+    }
+
+
+@click.command()
+@click.argument("post_id")
+def accept(post_id: str) -> None:
+    """Publish a post's quarantined version: the page really changed that much. Renders the
+    feeds it touches and prints the new version as JSON."""
+    from datetime import UTC, datetime
+
+    from feeds.publish import publish_changes
+    from services.storage import Store
+
+    settings = Settings.from_env()
+    with data_redis(settings) as redis_url:
+        store = Store.from_url(redis_url)
+        try:
+            result = store.accept_quarantined(post_id, now=datetime.now(UTC))
+            if result is None:
+                raise click.ClickException(f"post {post_id!r} has no quarantined version")
+            rendered = publish_changes(store, settings)
+        finally:
+            store.close()
+    report = {"post_id": post_id, "version": result.version, "kind": result.kind}
+    click.echo(json.dumps(report | {"feeds_rendered": rendered}, ensure_ascii=False))
 
 
 # -- workers ---------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 import structlog
 
-from cli._data import crawl, history, recrawl, status
+from cli._data import accept, crawl, history, recrawl, status
 from cli._heartbeat import healthcheck, keep_heartbeat
 from cli._redis import shared_redis
 from cli._settings import settings_command
@@ -173,5 +173,5 @@ def up(host: str, port: int, no_crawl: bool) -> None:
     sys.exit(run_up(Settings.from_env(), host, port, first_crawl=not no_crawl))
 
 
-for _command in (crawl, status, history, recrawl, settings_command, healthcheck):
+for _command in (crawl, status, history, accept, recrawl, settings_command, healthcheck):
     main.add_command(_command)

@@ -15,6 +15,8 @@ namfeeds_publish_failures_total        counter  feeds whose rendering raised (th
 namfeeds_answers_unmatched_speaker     gauge    stored answers, over all current posts, whose
                                                 speaker matched nobody in the registry; kept
                                                 by the upsert script (counted in full once)
+namfeeds_posts_quarantined             gauge    posts whose latest parse was kept back as a
+                                                broken page (lost every answer or most text)
 namfeeds_pages_fetched{status}         gauge    known URLs by the HTTP status of their last
                                                 fetch
 namfeeds_parse_failures                gauge    known URLs whose last fetch could not be
@@ -64,7 +66,8 @@ def fetch_stats(store: Store) -> FetchStats:
     """One read per known URL: the reason FetchStatsCache exists."""
     by_status: dict[str, int] = {}
     parse_failures = 0
-    for url in store.fetch_urls():
+    # failing URLs without a post are kept out of fetch_urls, in an index of bounded size
+    for url in sorted(set(store.fetch_urls()) | set(store.failing_urls())):
         state = store.get_fetch_state(url)
         if state is None or state.status is None:
             continue
@@ -126,6 +129,11 @@ class StoreCollector(Collector):
             "namfeeds_feeds_rendered", "Rendered feed files stored", self.store.count_feeds()
         )
         yield GaugeMetricFamily("namfeeds_posts", "Stored posts", self.store.count_posts())
+        yield GaugeMetricFamily(
+            "namfeeds_posts_quarantined",
+            "Posts whose latest parse was kept back as a broken page",
+            self.store.count_quarantined(),
+        )
         yield from self._publish_counters()
 
     def _publish_counters(self) -> Any:

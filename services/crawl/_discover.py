@@ -18,6 +18,7 @@ import structlog
 
 from services.crawl._sitemaps import (
     Alternate,
+    SitemapResult,
     SitemapUrl,
     is_post_url,
     urls_from_feed,
@@ -34,7 +35,9 @@ log = structlog.get_logger(__name__)
 OPTIONAL_SOURCES = ("/sitemap-feeds.xml",)
 OPTIONAL_FEEDS = ("/blog-feed.xml",)
 MAX_DEPTH = 3  # an index of indexes is already unusual (sitemaps.org forbids nesting)
-MAX_SITEMAPS = 1000
+# Sitemaps and feeds read per crawl: the real origins have about ten. Each is a request at
+# the crawl delay, so an index naming thousands would hold discovery for an hour.
+MAX_SITEMAPS = 100
 _GZIP_MAGIC = b"\x1f\x8b"
 
 R = TypeVar("R")
@@ -68,6 +71,7 @@ def discover_report(fetcher: Fetcher, settings: Settings) -> Discovery:
     walk = _Walk(fetcher, settings)
     for origin in settings.source_urls:
         walk.origin(origin.rstrip("/"))
+    walk.finish()
     found = Discovery(tuple(walk.found.values()), tuple(walk.failures))
     log.info("discovered", urls=len(found.urls), failures=len(found.failures))
     return found
@@ -78,9 +82,13 @@ class _Walk:
         self.fetcher = fetcher
         self.allowed = settings.allowed_hosts
         self.limit = settings.max_body_bytes
+        self.per_sitemap = settings.max_urls_per_sitemap
+        self.per_crawl = settings.max_urls_per_crawl
         self.found: dict[str, DiscoveredUrl] = {}
         self.failures: list[tuple[str, str]] = []
         self.seen: set[str] = set()
+        self.sitemaps_skipped = 0
+        self.urls_dropped = 0
 
     def origin(self, origin: str) -> None:
         try:
@@ -96,17 +104,52 @@ class _Walk:
             self.feed(origin + path, optional=True)
 
     def sitemap(self, url: str, *, depth: int, optional: bool) -> None:
-        if url in self.seen or len(self.seen) >= MAX_SITEMAPS:
+        """Read one sitemap and the ones it names. An index that names itself (or any
+        sitemap already read) is read once; a document past MAX_SITEMAPS is not fetched."""
+        url = url.partition("#")[0]
+        if url in self.seen:
+            return
+        if len(self.seen) >= MAX_SITEMAPS:
+            self.sitemaps_skipped += 1
             return
         self.seen.add(url)
-        result = self._read(url, urls_from_sitemap, optional=optional)
+        result = self._read(url, self._sitemap_reader, optional=optional)
         if result is None:
             return
+        if result.dropped:
+            self._fail(
+                url,
+                ParseError(
+                    url,
+                    f"{result.dropped} entries past NAMFEEDS_MAX_URLS_PER_SITEMAP="
+                    f"{self.per_sitemap} were not read",
+                ),
+            )
         for entry in result.sitemaps:
             if depth < MAX_DEPTH:
                 self.sitemap(entry.loc, depth=depth + 1, optional=False)
         for item in result.urls:
             self._add_group(item, source=url)
+
+    def _sitemap_reader(self, body: bytes, *, url: str) -> SitemapResult:
+        return urls_from_sitemap(body, url=url, limit=self.per_sitemap)
+
+    def finish(self) -> None:
+        """Record, once each, what the caps left out."""
+        if self.sitemaps_skipped:
+            message = (
+                f"discovery: {self.sitemaps_skipped} sitemaps past the {MAX_SITEMAPS} read per "
+                "crawl were not fetched"
+            )
+            self.failures.append(("discovery", message))
+        if self.urls_dropped:
+            message = (
+                f"discovery: {self.urls_dropped} post URLs past NAMFEEDS_MAX_URLS_PER_CRAWL="
+                f"{self.per_crawl} were not queued"
+            )
+            self.failures.append(("discovery", message))
+        if self.sitemaps_skipped or self.urls_dropped:
+            log.warning("discovery capped", message=self.failures[-1][1])
 
     def feed(self, url: str, *, optional: bool) -> None:
         for link in self._read(url, urls_from_feed, optional=optional) or ():
@@ -125,6 +168,9 @@ class _Walk:
             return
         known = self.found.get(url)
         if known is None:
+            if len(self.found) >= self.per_crawl:
+                self.urls_dropped += 1
+                return
             self.found[url] = replace(found, url=url)
             return
         lastmods = [m for m in (known.lastmod, found.lastmod) if m]

@@ -13,6 +13,9 @@ from services.crawl._discover import discover_report
 from services.crawl._step import Deps
 from services.storage import FetchState
 
+_GONE = (404, 410)  # the sitemap lists a page the site does not have: no use asking each time
+_SETTLED = (200, 304, *_GONE)
+
 
 @dataclass(frozen=True)
 class Due:
@@ -57,12 +60,16 @@ def is_due(
     force: bool,
 ) -> bool:
     """Only pages whose sitemap lastmod changed are requested again, unless forced; a page
-    whose last fetch failed, that no sitemap dates, or that was last checked
-    `revalidate_after` seconds ago gets a conditional request anyway, in case an edit at the
-    source did not touch the sitemap."""
-    if force or state is None or lastmod is None:
+    never fetched or whose last fetch failed for a passing reason (a 5xx, a timeout) is
+    requested anyway. Any other page, dated by a sitemap or not (hreflang alternates have no
+    lastmod), or gone (404/410), is asked again once its last check is `revalidate_after`
+    seconds old, in case an edit at the source did not touch the sitemap: so an unchanged
+    site costs a scheduled crawl its discovery alone."""
+    if force or state is None:
         return True
-    if state.error or state.status not in (200, 304) or state.lastmod != lastmod:
+    if state.status not in _SETTLED or (state.error and state.status not in _GONE):
+        return True
+    if lastmod is not None and state.lastmod != lastmod:
         return True
     if state.fetched_at is None:
         return True

@@ -23,6 +23,7 @@ _WIX_POST = re.compile(r"^/(?:[a-z]{2}(?:-[a-z]{2,4})?/)?post/[^/]+/?$", re.IGNO
 _TILDA_POST = re.compile(r"^/tpost/[a-z0-9]+-[^/]+/?$", re.IGNORECASE)
 
 PostKind = Literal["wix", "tilda"]
+MAX_URL_LENGTH = 2048  # real post URLs are under 300 characters, even percent-encoded
 
 
 @dataclass(frozen=True)
@@ -53,28 +54,43 @@ class SitemapUrl:
 
 @dataclass(frozen=True)
 class SitemapResult:
-    """A sitemap index yields `sitemaps`, a urlset yields `urls`; never both."""
+    """A sitemap index yields `sitemaps`, a urlset yields `urls`; never both. `dropped`
+    counts the entries past the reader's limit, which were not read."""
 
     sitemaps: tuple[SitemapEntry, ...] = ()
     urls: tuple[SitemapUrl, ...] = ()
+    dropped: int = 0
 
     @property
     def is_index(self) -> bool:
         return bool(self.sitemaps)
 
 
-def urls_from_sitemap(xml: bytes, *, url: str = "sitemap") -> SitemapResult:
+def urls_from_sitemap(
+    xml: bytes, *, url: str = "sitemap", limit: int | None = None
+) -> SitemapResult:
     """Read a sitemap (sitemaps.org protocol 0.9) or sitemap index; `url` only names the
-    document in errors."""
+    document in errors. At most `limit` entries are read; the rest are only counted."""
     root = _parse_xml(xml, url)
     kind = _local(root.tag)
     if kind == "sitemapindex":
-        entries = (_sitemap_entry(e) for e in root if _local(e.tag) == "sitemap")
-        return SitemapResult(sitemaps=tuple(e for e in entries if e is not None))
+        children = [e for e in root if _local(e.tag) == "sitemap"]
+        entries = (_sitemap_entry(e) for e in children[:limit])
+        return SitemapResult(
+            sitemaps=tuple(e for e in entries if e is not None),
+            dropped=_past(children, limit),
+        )
     if kind == "urlset":
-        urls = (_sitemap_url(e) for e in root if _local(e.tag) == "url")
-        return SitemapResult(urls=tuple(u for u in urls if u is not None))
+        children = [e for e in root if _local(e.tag) == "url"]
+        urls = (_sitemap_url(e) for e in children[:limit])
+        return SitemapResult(
+            urls=tuple(u for u in urls if u is not None), dropped=_past(children, limit)
+        )
     raise ParseError(url, f"<{kind}> is not a sitemap root")
+
+
+def _past(children: list[ET.Element], limit: int | None) -> int:
+    return 0 if limit is None else max(0, len(children) - limit)
 
 
 def urls_from_feed(xml: bytes, *, url: str = "feed") -> tuple[str, ...]:
@@ -95,8 +111,14 @@ def urls_from_feed(xml: bytes, *, url: str = "feed") -> tuple[str, ...]:
 
 
 def post_kind(url: str) -> PostKind | None:
-    """Which CMS's post page a URL is, by its path shape; None for any other page."""
-    path = urlsplit(url).path
+    """Which CMS's post page a URL is, by its path shape; None for any other page, and for
+    anything a post address never has (a query, credentials, another scheme, a huge length)."""
+    if len(url) > MAX_URL_LENGTH:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or parts.query or "@" in parts.netloc:
+        return None
+    path = parts.path
     if _TILDA_POST.match(path):
         return "tilda"
     if _WIX_POST.match(path):

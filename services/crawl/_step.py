@@ -1,7 +1,8 @@
 """One crawl step: fetch, parse and store one page, through the edges.
 
 `crawl_url` is what the Celery task and `nam-feeds crawl` both run, so the schedule, the CLI
-and the HTTP API share one path. Stored posts are touched only by a successful parse.
+and the HTTP API share one path. Stored posts are touched only by a successful parse, and
+not even then when the parse looks like a broken page (services.storage's quarantine).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from services.fetch import Fetcher, RedisHostGate, Validators
 from services.model import Post
 from services.parsing import parse_post
 from services.settings import Settings
-from services.storage import FetchInfo, FetchState, Store
+from services.storage import FetchInfo, Store
 
 log = structlog.get_logger(__name__)
 
@@ -33,6 +34,7 @@ class Outcome(StrEnum):
     EDITED = "edited"
     UNCHANGED = "unchanged"  # fetched and parsed, but the content is what we have
     NOT_MODIFIED = "not_modified"  # 304: not even parsed
+    QUARANTINED = "quarantined"  # looks like a broken page: kept back, not published
     FAILED = "failed"
 
 
@@ -84,22 +86,20 @@ def crawl_url(
     try:
         page = deps.fetcher.get(url, validators)
     except TransientFetchError as exc:
-        _record_failure(deps.store, url, known, exc, exc.status, now)
+        _record_failure(deps.store, url, exc, exc.status, now, lastmod)
         raise
     except FetchError as exc:
-        _record_failure(deps.store, url, known, exc, exc.status, now)
+        _record_failure(deps.store, url, exc, exc.status, now, lastmod)
         return Outcome.FAILED
     if page.not_modified:
-        # When it was last checked, and against which lastmod, decides the next check.
-        checked = replace(known or FetchState(), status=304, error=None, fetched_at=now)
-        deps.store.set_fetch_state(url, replace(checked, lastmod=lastmod or checked.lastmod))
+        deps.store.record_not_modified(url, now=now, lastmod=lastmod)
         log.debug("crawl.not_modified", url=url)
         return Outcome.NOT_MODIFIED
     try:
         # After a redirect the final address is the page's own (a renamed slug, say).
         post = parse_post(page.body, page.final_url or url)
     except ParseError as exc:
-        _record_failure(deps.store, url, known, exc, page.status, now)
+        _record_failure(deps.store, url, exc, page.status, now, lastmod)
         return Outcome.FAILED
     post = _keep_known_id(deps.store, post)
     fetched = FetchInfo(
@@ -109,11 +109,11 @@ def crawl_url(
         etag=page.etag,
         last_modified=page.last_modified,
     )
-    result = deps.store.upsert_post(post, fetched=fetched, now=now)
-    if lastmod is not None:
-        stored = deps.store.get_fetch_state(url) or FetchState()
-        if stored.lastmod != lastmod:
-            deps.store.set_fetch_state(url, replace(stored, lastmod=lastmod))
+    result = deps.store.store_crawled(post, fetched=fetched, now=now, lastmod=lastmod)
+    if result.kind == "quarantined":
+        log.warning("crawl.quarantined", url=url, post_id=post.id, reason=result.reason)
+    elif result.released_quarantine:
+        log.info("crawl.quarantine_released", url=url, post_id=post.id, result=result.kind)
     log.info("crawl.stored", url=url, post_id=post.id, result=result.kind, version=result.version)
     return Outcome(result.kind)
 
@@ -128,12 +128,11 @@ def _keep_known_id(store: Store, post: Post) -> Post:
 def _record_failure(
     store: Store,
     url: str,
-    known: FetchState | None,
     exc: Exception,
     status: int | None,
     now: datetime,
+    lastmod: datetime | None,
 ) -> None:
     """Keep the last good validators: the stored post is still the last good one."""
-    state = replace(known or FetchState(), status=status, error=str(exc), fetched_at=now)
-    store.set_fetch_state(url, state)
+    store.record_failure(url, error=str(exc), status=status, now=now, lastmod=lastmod)
     log.warning("crawl.failed", url=url, status=status, error=str(exc))

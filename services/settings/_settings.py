@@ -61,6 +61,10 @@ class Settings:
     # A page whose sitemap lastmod is unchanged is still revalidated (a conditional request)
     # once its last fetch is this many seconds old; 0 revalidates on every crawl.
     revalidate_after: int = 86400
+    # Discovery reads at most this many entries of one sitemap, and queues at most this many
+    # post pages per crawl, so a hostile or broken sitemap cannot flood the queue.
+    max_urls_per_crawl: int = 20_000
+    max_urls_per_sitemap: int = 50_000
 
     @property
     def allowed_hosts(self) -> frozenset[str]:
@@ -120,6 +124,16 @@ class Settings:
             ),
             revalidate_after=get(
                 "NAMFEEDS_REVALIDATE_AFTER", _int_between(0, 30 * 86400), defaults.revalidate_after
+            ),
+            max_urls_per_crawl=get(
+                "NAMFEEDS_MAX_URLS_PER_CRAWL",
+                _int_between(1, 10_000_000),
+                defaults.max_urls_per_crawl,
+            ),
+            max_urls_per_sitemap=get(
+                "NAMFEEDS_MAX_URLS_PER_SITEMAP",
+                _int_between(1, 10_000_000),
+                defaults.max_urls_per_sitemap,
             ),
         )
         _check_origin_map(settings)

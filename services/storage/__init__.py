@@ -5,8 +5,12 @@ key is built in `keys`, under the `nam:` namespace.
 
     _store     Store, composed of the parts below over one client
     _upsert    writing a post: one Lua script, all or nothing
+    _quarantine  writing a crawled post unless it looks broken; the quarantine it keeps
+    _suspicion the rule that tells an edit from a broken page (pure)
+    _scripts   the Lua scripts
     _posts     reading posts, versions, listings and counts
     _fetch     fetch state per URL and crawl summaries
+    _outcomes  a 304 or a failure per URL, and the bounded index of failures
     _stream    the change stream through consumer groups
     _feeds     rendered feeds and admin jobs
     _heartbeats  which workers and beats are alive
@@ -19,11 +23,13 @@ from services.storage import _keys as keys
 from services.storage._feeds import JOB_TTL_SECONDS
 from services.storage._fetch import CRAWLS_KEPT
 from services.storage._heartbeats import BEAT_INTERVAL, BEAT_TIMEOUT, Beat, Heartbeats
+from services.storage._outcomes import FAILURE_TTL, FAILURES_KEPT
 from services.storage._records import (
     VOLATILE_FIELDS,
     ChangeEvent,
     FetchInfo,
     FetchState,
+    Quarantined,
     StoredFeed,
     StoredPost,
     UpsertKind,
@@ -39,6 +45,8 @@ __all__ = [
     "BEAT_INTERVAL",
     "BEAT_TIMEOUT",
     "CRAWLS_KEPT",
+    "FAILURES_KEPT",
+    "FAILURE_TTL",
     "JOB_TTL_SECONDS",
     "STREAM_MAXLEN",
     "VOLATILE_FIELDS",
@@ -47,6 +55,7 @@ __all__ = [
     "FetchInfo",
     "FetchState",
     "Heartbeats",
+    "Quarantined",
     "Store",
     "StoredFeed",
     "StoredPost",

@@ -9,9 +9,21 @@ Posts
     nam:post:<id>               hash    the current post: json, hash (content hash), version,
                                         updated, first_seen, first_seen_score, score, url,
                                         language, topics (JSON list), speakers (JSON list),
-                                        answer_counts (JSON object person id -> answers)
-    nam:post:<id>:versions      hash    version number -> JSON {number, hash, stored_at,
-                                        updated, post}; every version ever stored
+                                        answer_counts (JSON object person id -> answers),
+                                        unmatched, stored_at (of this version), answers
+                                        and text_bytes (the measures _suspicion compares);
+                                        json is zlib-compressed (plain JSON in data
+                                        stored before compression)
+    nam:post:<id>:versions      hash    the past versions: number -> JSON {number, hash,
+                                        stored_at, updated}, and "<number>:post" -> that
+                                        version's compressed JSON. The current version is
+                                        the post hash (with stored_at); an edit moves it
+                                        here. Older data also holds the current version
+                                        here, with its post inline as "post".
+    nam:post:<id>:quarantine    hash    a new parse kept back as a broken page: json, hash,
+                                        reason, stored_at, seen_at, url, base_version,
+                                        answers, text_bytes; gone once a version is stored
+    nam:quarantined             set     ids of the posts with a quarantined version
     nam:posts                   zset    post id, scored by published time (or first seen)
     nam:lang:<code>             zset    post ids in that language, same score
     nam:topic:<slug>            zset    post ids with a section tagged <slug>, same score
@@ -28,6 +40,9 @@ Crawling
     nam:fetch:<url>             hash    fetch state: etag, last_modified, status, error,
                                         fetched_at, post_id, lastmod
     nam:fetch-urls              set     every URL that has a fetch state
+    nam:failures                zset    URLs whose last fetch or parse failed, scored by the
+                                        time; capped by count and age (storage's failures)
+    nam:stats:failures          hash    counters: recorded (failures ever recorded), pruned
     nam:crawls                  list    JSON summaries of the last crawls, newest first
     nam:queued:<url>            string  a crawl of the URL is queued; expires on its own
     nam:defer:<url>             string  why the URL waits (Retry-After); expires when it may
@@ -61,6 +76,9 @@ SPEAKER_ANSWER_COUNTS = "nam:stats:speaker-answers"
 ANSWER_COUNTS = "nam:stats:answers"
 PUBLISH_COUNTS = "nam:stats:publish"
 FETCH_URLS = "nam:fetch-urls"
+FAILURES = "nam:failures"
+FAILURE_COUNTS = "nam:stats:failures"
+QUARANTINED = "nam:quarantined"
 CRAWLS = "nam:crawls"
 FEEDS = "nam:feeds"
 HEARTBEATS = "nam:heartbeats"
@@ -78,6 +96,10 @@ def post(post_id: str) -> str:
 
 def post_versions(post_id: str) -> str:
     return f"nam:post:{post_id}:versions"
+
+
+def quarantine(post_id: str) -> str:
+    return f"nam:post:{post_id}:quarantine"
 
 
 def language(code: str) -> str:

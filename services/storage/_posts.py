@@ -10,12 +10,23 @@ from typing import Any
 
 import redis
 
+from services.errors import StorageError
 from services.model import Post
 from services.storage import _keys as keys
-from services.storage._codec import as_text, as_texts, as_time, int_hash, storage_errors
+from services.storage._codec import (
+    as_text,
+    as_texts,
+    as_time,
+    int_hash,
+    storage_errors,
+    unpack_post,
+)
 from services.storage._records import StoredPost, Version
 
 _POST_FIELDS = ("json", "version", "updated", "first_seen", "hash")
+# the current version, as the post hash holds it (stored_at is absent in older data, whose
+# versions hash holds the current version too)
+_CURRENT_FIELDS = ("json", "version", "hash", "stored_at", "updated")
 
 
 class PostReadMixin:
@@ -29,13 +40,35 @@ class PostReadMixin:
 
     @storage_errors("reading post history")
     def post_history(self, post_id: str) -> list[Version]:
-        raw = self.client.hgetall(keys.post_versions(post_id))
-        return sorted((_version(v) for v in raw.values()), key=lambda v: v.number)
+        # one transaction: an edit between the two reads would move the current version
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hgetall(keys.post_versions(post_id))
+        pipe.hmget(keys.post(post_id), *_CURRENT_FIELDS)
+        fields, current = pipe.execute()
+        entries = {as_text(k): v for k, v in fields.items()}
+        found = {
+            v.number: v
+            for v in (
+                _version(raw, entries.get(f"{name}:post"), current)
+                for name, raw in entries.items()
+                if ":" not in name
+            )
+        }
+        now = _current_version(current)
+        if now is not None:
+            found.setdefault(now.number, now)
+        return [found[n] for n in sorted(found)]
 
     @storage_errors("reading a post version")
     def get_version(self, post_id: str, number: int) -> Version | None:
-        raw = self.client.hget(keys.post_versions(post_id), str(number))
-        return _version(raw) if raw is not None else None
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hmget(keys.post_versions(post_id), str(number), f"{number}:post")
+        pipe.hmget(keys.post(post_id), *_CURRENT_FIELDS)
+        (raw, packed), current = pipe.execute()
+        if raw is not None:
+            return _version(raw, packed, current)
+        now = _current_version(current)
+        return now if now is not None and now.number == number else None
 
     @storage_errors("looking up a URL")
     def post_id_for_url(self, url: str) -> str | None:
@@ -105,7 +138,7 @@ def _stored_post(values: list[Any]) -> StoredPost | None:
     if raw_json is None:
         return None
     return StoredPost(
-        post=Post.from_json(raw_json),
+        post=unpack_post(raw_json),
         version=int(version),
         updated=as_time(updated),
         first_seen=as_time(first_seen),
@@ -113,12 +146,36 @@ def _stored_post(values: list[Any]) -> StoredPost | None:
     )
 
 
-def _version(raw: bytes | str) -> Version:
-    data = json.loads(raw)
+def _current_version(current: list[Any]) -> Version | None:
+    raw_json, number, digest, stored_at, updated = current
+    if raw_json is None or stored_at is None:
+        return None
     return Version(
-        number=int(data["number"]),
+        number=int(number),
+        content_hash=as_text(digest),
+        stored_at=as_time(stored_at),
+        updated=as_time(updated),
+        post=unpack_post(raw_json),
+    )
+
+
+def _version(raw: bytes | str, packed: bytes | None, current: list[Any]) -> Version:
+    """A versions entry with its post: inline (the oldest format), beside it as
+    "<number>:post", or, for the current version, the post hash's own JSON."""
+    data = json.loads(raw)
+    number = int(data["number"])
+    if "post" in data:
+        post = Post.from_dict(data["post"])
+    elif packed is not None:
+        post = unpack_post(packed)
+    elif current[0] is not None and current[1] is not None and int(current[1]) == number:
+        post = unpack_post(current[0])
+    else:
+        raise StorageError(f"storage: version {number} has lost its post")
+    return Version(
+        number=number,
         content_hash=data["hash"],
         stored_at=as_time(data["stored_at"]),
         updated=as_time(data["updated"]),
-        post=Post.from_dict(data["post"]),
+        post=post,
     )

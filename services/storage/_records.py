@@ -15,7 +15,7 @@ from typing import Literal
 
 from services.model import Post
 
-UpsertKind = Literal["new", "edited", "unchanged"]
+UpsertKind = Literal["new", "edited", "unchanged", "quarantined"]
 
 # Fields that may change without a reader seeing a difference: a bumped modified time alone
 # is not an edit, so it is left out of the content hash (and the stored JSON keeps the old one).
@@ -52,10 +52,14 @@ class UpsertResult:
     version: int
     updated: datetime
     event_id: str | None = None  # the change stream entry; None when unchanged
+    # a quarantined version was dropped by this write (the page came back, or changed)
+    released_quarantine: bool = False
+    reason: str | None = None  # why the new parse was quarantined
 
     @property
     def changed(self) -> bool:
-        return self.kind != "unchanged"
+        """A new version was published; a quarantined one is kept back, so it is not."""
+        return self.kind in ("new", "edited")
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,20 @@ class ChangeEvent:
     @property
     def speakers(self) -> tuple[str, ...]:
         return _union(self.speakers_before, self.speakers_after)
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """A new parse of a known post kept back as a broken page (see _suspicion)."""
+
+    post: Post
+    content_hash: str
+    reason: str
+    stored_at: datetime  # first crawl that saw this version
+    seen_at: datetime  # last crawl that saw it
+    base_version: int  # the published version it would have replaced
+    answers: int
+    text_bytes: int
 
 
 @dataclass(frozen=True)

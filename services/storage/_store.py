@@ -12,12 +12,23 @@ from services.errors import StorageError
 from services.storage._codec import storage_errors
 from services.storage._feeds import FeedMixin, JobMixin
 from services.storage._fetch import FetchMixin
+from services.storage._outcomes import OutcomeMixin
 from services.storage._posts import PostReadMixin
+from services.storage._quarantine import QuarantineMixin
 from services.storage._stream import STREAM_MAXLEN, StreamMixin
 from services.storage._upsert import UpsertMixin
 
 
-class Store(UpsertMixin, PostReadMixin, FetchMixin, StreamMixin, FeedMixin, JobMixin):
+class Store(
+    UpsertMixin,
+    QuarantineMixin,
+    PostReadMixin,
+    FetchMixin,
+    OutcomeMixin,
+    StreamMixin,
+    FeedMixin,
+    JobMixin,
+):
     """Posts, fetch state, changes, feeds and jobs in one Redis database."""
 
     def __init__(self, client: redis.Redis, *, stream_maxlen: int = STREAM_MAXLEN) -> None:

@@ -73,16 +73,24 @@ def test_unmatched_answers_follow_upserts(store: Store) -> None:
     assert scrape(store)["namfeeds_answers_unmatched_speaker"] == 4
 
 
+def as_stored_before_the_counter(store: Store, post: Post) -> None:
+    """Such data has no per-post count, and its JSON is plain (compression came later)."""
+    store.client.hdel(keys.post(post.id), "unmatched")
+    store.client.hset(keys.post(post.id), "json", post.to_json())
+
+
 def test_unmatched_answers_of_posts_stored_before_the_counter(store: Store) -> None:
     """Data written before this counter existed: no stats field, no per-post count. The
     first read counts the stored JSON; later edits adjust it from each post's JSON."""
     base = mirror_posts()[0]
     anonymous = Answer(text="Who?", speaker=Speaker(as_written="Someone"))
-    store.upsert_post(with_answers(base, anonymous, anonymous), now=CRAWLED)
-    store.client.hdel(keys.post(base.id), "unmatched")
+    first = with_answers(base, anonymous, anonymous)
+    store.upsert_post(first, now=CRAWLED)
+    as_stored_before_the_counter(store, first)
     store.client.delete(keys.ANSWER_COUNTS)
-    store.upsert_post(with_answers(base, anonymous, anonymous, Answer("x")), now=CRAWLED)
-    store.client.hdel(keys.post(base.id), "unmatched")
+    second = with_answers(base, anonymous, anonymous, Answer("x"))
+    store.upsert_post(second, now=CRAWLED)
+    as_stored_before_the_counter(store, second)
     assert store.unmatched_answers() == 3
     store.upsert_post(with_answers(base, anonymous), now=CRAWLED)  # old count from its JSON
     assert store.unmatched_answers() == 1

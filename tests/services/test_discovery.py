@@ -125,6 +125,15 @@ def test_bad_feed_is_a_parse_error() -> None:
         urls_from_feed(b"<urlset/>", url=f"{WIX}/blog-feed.xml")
 
 
+def test_a_sitemap_is_read_up_to_its_limit() -> None:
+    locs = "".join(f"<url><loc>{WIX}/en/post/p{n}</loc></url>" for n in range(5))
+    xml = f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</urlset>'
+    result = urls_from_sitemap(xml.encode(), limit=2)
+    assert [u.loc for u in result.urls] == [f"{WIX}/en/post/p0", f"{WIX}/en/post/p1"]
+    assert result.dropped == 3
+    assert urls_from_sitemap(xml.encode()).dropped == 0
+
+
 @pytest.mark.parametrize(
     "url, kind",
     [
@@ -141,6 +150,10 @@ def test_bad_feed_is_a_parse_error() -> None:
         (f"{TILDA}/tpost/", None),
         (f"{TILDA}/tpost/nohyphen", None),
         (f"{WIX}/sitemap.xml", None),
+        (f"{WIX}/en/post/some-slug?utm_source=feed", None),  # a post URL has no query
+        ("https://user:pw@www.belarus-nau.org/en/post/x", None),
+        ("ftp://www.belarus-nau.org/en/post/x", None),
+        (f"{WIX}/en/post/" + "x" * 2100, None),
     ],
 )
 def test_post_urls_are_recognised_by_shape(url: str, kind: str | None) -> None:

@@ -130,6 +130,8 @@ VARIABLES = [
     Variable("NAMFEEDS_RETRY_BUDGET", 60.0, "0", 0.0, ("-1", "86401", "lots")),
     Variable("NAMFEEDS_CRAWL_RETRY_BUDGET", 600.0, "30", 30.0, ("-1", "86401", "lots")),
     Variable("NAMFEEDS_REVALIDATE_AFTER", 86400, "0", 0, ("-1", str(30 * 86400 + 1), "1d")),
+    Variable("NAMFEEDS_MAX_URLS_PER_CRAWL", 20_000, "500", 500, ("0", "10000001", "many")),
+    Variable("NAMFEEDS_MAX_URLS_PER_SITEMAP", 50_000, "100", 100, ("0", "10000001", "1e4")),
 ]
 BY_NAME = {v.name: v for v in VARIABLES}
 BAD = [(v.name, raw) for v in VARIABLES for raw in v.bad]
