@@ -155,6 +155,27 @@ def test_retries_stop_when_the_url_budget_is_spent(site: SiteServer) -> None:
     assert 2 <= len(site.requests(path=path)) <= 3
 
 
+def test_a_spent_crawl_budget_stops_retries_until_the_next_crawl(site: SiteServer) -> None:
+    # 0.5 s of retrying for the whole crawl: the first slow page spends it, the second gets
+    # no retry at all, and a new crawl has the budget again.
+    settings = {
+        "fetch_timeout": 1.0,
+        "fetch_deadline": 0.2,
+        "retry_budget": 30.0,
+        "crawl_retry_budget": 0.5,
+        "max_retries": 10,
+    }
+    paths = [f"/fault/slow?s=0.5&k=crawl{n}" for n in range(3)]
+    with fetcher(site, **settings) as f:
+        for n, path in enumerate(paths):
+            if n == 2:
+                f.new_crawl()
+            with pytest.raises(TransientFetchError):
+                f.get(site.url(WIX, path))
+    tries = [len(site.requests(path=p)) for p in paths]
+    assert tries[0] >= 2 and tries[1] == 1 and tries[2] >= 2, tries
+
+
 @pytest.mark.parametrize("status", [503, 429])
 def test_retry_after_holds_off_the_whole_host(site: SiteServer, status: int) -> None:
     # RFC 9110 section 10.2.3: Retry-After speaks for the service, so other pages of the host
