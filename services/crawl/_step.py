@@ -23,9 +23,9 @@ from services.storage import FetchInfo, FetchState, Store
 
 log = structlog.get_logger(__name__)
 
-# A host's turn is held at most this many read timeouts: longer than the fetcher's own
-# deadline for one exchange (5 of them), so a live request never loses its turn.
-FETCH_HOLD_FACTOR = 6
+# A host's turn is held a little longer than one exchange may take (its deadline), so a
+# live request never loses its turn.
+FETCH_HOLD_MARGIN = 10.0
 
 
 class Outcome(StrEnum):
@@ -50,7 +50,7 @@ def build_deps(settings: Settings, redis_url: str) -> Deps:
     that every worker process together asks a host once at a time (DESIGN: politeness)."""
     store = Store.from_url(redis_url)
     gate = RedisHostGate(
-        store.client, settings.crawl_delay, hold_seconds=FETCH_HOLD_FACTOR * settings.fetch_timeout
+        store.client, settings.crawl_delay, hold_seconds=settings.fetch_deadline + FETCH_HOLD_MARGIN
     )
     return Deps(settings, Fetcher(settings, gate=gate), store)
 

@@ -585,3 +585,28 @@ def test_url_off_the_source_origins_is_refused(url: str, why: str) -> None:
     with pytest.raises(PermanentFetchError) as caught:
         normalize_source_url(url, SOURCES)
     assert why in caught.value.reason
+
+
+def test_a_resolver_that_hangs_is_bounded_by_the_deadline(
+    site: SiteServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # getaddrinfo takes no timeout; a resolver stuck for a minute must not hold the fetch.
+    # Only the resolver is replaced, by one that never answers in time.
+    stuck = threading.Event()
+
+    def hang(*args: Any, **kwargs: Any) -> Any:
+        stuck.wait(60)
+        raise socket.gaierror(-2, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", hang)
+    unknown = {f"https://{WIX}": "http://slow-resolver.invalid"}
+    settings = site.settings(max_retries=0, origin_map=unknown, fetch_deadline=0.5)
+    started = time.monotonic()
+    try:
+        with Fetcher(settings) as f, pytest.raises(TransientFetchError) as caught:
+            f.get(site.url(WIX, POST))
+    finally:
+        stuck.set()
+    assert time.monotonic() - started < 2
+    timed_out = "timed out: no complete reply within 0.5 s"
+    assert caught.value.reason == f"robots.txt unreachable ({timed_out})"
