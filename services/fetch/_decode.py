@@ -63,8 +63,8 @@ def decode_bounded(
         chunks.append(chunk)
         if encodings and size > _RATIO_AFTER and size > MAX_RATIO * wire.count:
             raise TooLarge(
-                f"body inflates over {MAX_RATIO} times ({wire.count} bytes sent, "
-                f"{size} bytes so far): a compression bomb"
+                f"body exceeds {MAX_RATIO} times its compressed size ({wire.count} bytes "
+                f"inflated to over {size}): a compression bomb"
             )
     return b"".join(chunks)
 
