@@ -15,7 +15,7 @@ from enum import StrEnum
 import structlog
 
 from services.errors import FetchError, ParseError, TransientFetchError
-from services.fetch import Fetcher, RedisHostGate, Validators
+from services.fetch import DEFERRED, Fetcher, RedisHostGate, Validators
 from services.model import Post
 from services.parsing import parse_post
 from services.settings import Settings
@@ -77,6 +77,7 @@ def crawl_url(
     that the caller (Celery) can retry; anything else is recorded and reported as FAILED.
     `lastmod` is the sitemap's for this page, remembered once the page is read."""
     now = now or datetime.now(UTC)
+    _check_deferral(deps.store, url)
     known = deps.store.get_fetch_state(url)
     validators = None
     if known is not None and not force:
@@ -85,6 +86,9 @@ def crawl_url(
         page = deps.fetcher.get(url, validators)
     except TransientFetchError as exc:
         _record_failure(deps.store, url, known, exc, exc.status, now)
+        if _deferred_by_server(exc, deps.settings):
+            # A pause longer than retrying may wait: nobody asks for the page until it ends.
+            deps.store.defer_url(url, exc.retry_after or 0.0, exc.reason)
         raise
     except FetchError as exc:
         _record_failure(deps.store, url, known, exc, exc.status, now)
@@ -116,6 +120,22 @@ def crawl_url(
             deps.store.set_fetch_state(url, replace(stored, lastmod=lastmod))
     log.info("crawl.stored", url=url, post_id=post.id, result=result.kind, version=result.version)
     return Outcome(result.kind)
+
+
+def _deferred_by_server(exc: TransientFetchError, settings: Settings) -> bool:
+    waits = exc.retry_after is not None and exc.retry_after > settings.retry_budget
+    return waits and not exc.reason.startswith(DEFERRED)
+
+
+def _check_deferral(store: Store, url: str) -> None:
+    """A deferred page is not asked for, and its recorded cause stays as it was; the
+    TransientFetchError carries how long is left, for a retry to wait that long."""
+    deferral = store.deferred(url)
+    if deferral is not None:
+        seconds, reason = deferral
+        raise TransientFetchError(
+            url, f"{DEFERRED} for {seconds:.0f} s more ({reason})", retry_after=seconds
+        )
 
 
 def _keep_known_id(store: Store, post: Post) -> Post:
