@@ -37,6 +37,7 @@ from tests.reliability._behaviours import (
 from tests.reliability._payloads import MiB, big_robots, encoded_zeros
 
 _MAX_HEAD = 64 * 1024
+_TLS_HANDSHAKE = b"\x16\x03"
 
 
 ALLOW_ALL = Fixed(200, body=b"User-agent: *\nAllow: /\n", content_type="text/plain")
@@ -96,6 +97,11 @@ def _read_request(sock: socket.socket) -> Request | None:
         while b"\r\n\r\n" not in data:
             got = sock.recv(4096)
             if not got or len(data) > _MAX_HEAD:
+                return None
+            if not data and got.startswith(_TLS_HANDSHAKE):
+                # A TLS client on a plain port: answer in plain HTTP, as a real server
+                # does, and the client's handshake fails at once.
+                sock.sendall(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n")
                 return None
             data += got
     except OSError:

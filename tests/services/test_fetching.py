@@ -553,3 +553,17 @@ def test_a_resolver_that_hangs_is_bounded_by_the_deadline(
     assert time.monotonic() - started < 2
     timed_out = "timed out: no complete reply within 0.5 s"
     assert caught.value.reason == f"robots.txt unreachable ({timed_out})"
+
+
+def test_a_tls_failure_says_so(hostile_server: HostileServer) -> None:
+    # The hostile server speaks plain HTTP: the TLS handshake it is sent cannot succeed.
+    origin = "https://www.belarus-nau.org"
+    settings = Settings(
+        source_urls=(origin,),
+        origin_map={origin: hostile_server.origin.replace("http://", "https://")},
+        crawl_delay=0.0,
+        max_retries=0,
+    )
+    with Fetcher(settings) as f, pytest.raises(TransientFetchError) as caught:
+        f.get(f"{origin}{POST}")
+    assert caught.value.reason.startswith("robots.txt unreachable (TLS failed (")
