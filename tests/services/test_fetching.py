@@ -567,3 +567,15 @@ def test_a_tls_failure_says_so(hostile_server: HostileServer) -> None:
     with Fetcher(settings) as f, pytest.raises(TransientFetchError) as caught:
         f.get(f"{origin}{POST}")
     assert caught.value.reason.startswith("robots.txt unreachable (TLS failed (")
+
+
+def test_rules_once_read_outlive_an_unreachable_robots(site: SiteServer) -> None:
+    # RFC 9309 section 2.4: the cached rules stand while robots.txt cannot be fetched.
+    site.set_robots(WIX, b"User-agent: *\nDisallow: /en/\n")
+    with Fetcher(site.settings(max_retries=0), robots_ttl=0.0, robots_error_ttl=0.0) as f:
+        f.get(site.url(WIX, "/sitemap.xml"))
+        site.set_robots(WIX, b"oops", status=503)
+        assert f.get(site.url(WIX, "/sitemap.xml")).status == 200
+        with pytest.raises(PermanentFetchError, match="disallowed by robots.txt"):
+            f.get(site.url(WIX, POST))
+    assert [r.status for r in site.requests(path="/robots.txt")][:2] == [200, 503]
