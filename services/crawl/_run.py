@@ -1,8 +1,8 @@
 """One whole crawl in this process: discover, plan, then each page due, with a summary.
 
 `nam-feeds crawl` runs this; the workers run the same steps as separate tasks. A page whose
-server asked for a pause (Retry-After) is deferred until then: skipped, not fetched, and
-listed as deferred rather than failed. Failures are summed up by their cause.
+server asked for a pause (Retry-After) is deferred until then (crawl_url keeps the record):
+not fetched, and listed as deferred rather than failed. Failures are summed up by cause.
 """
 
 from __future__ import annotations
@@ -12,14 +12,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import structlog
-
 from services.crawl._plan import Due, plan_crawl
 from services.crawl._step import Deps, Outcome, crawl_url
 from services.errors import TransientFetchError
 from services.fetch import DEFERRED, cause_of
-
-log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -82,19 +78,12 @@ def crawl_all(
 
 
 def _crawl_page(deps: Deps, page: Due, force: bool, summary: CrawlSummary) -> Outcome | None:
-    """One page's outcome, or None when it is deferred and was not asked for."""
+    """One page's outcome, or None when it is deferred (crawl_url records deferrals and
+    refuses deferred pages without a request)."""
     url = page.url
-    deferral = deps.store.deferred(url)
-    if deferral is not None:
-        seconds, reason = deferral
-        summary.deferred.append((url, f"{reason} ({seconds:.0f} s left)"))
-        return None
     try:
         outcome = crawl_url(url, deps=deps, force=force, lastmod=page.lastmod)
     except TransientFetchError as exc:
-        if exc.retry_after:
-            # Asked to wait: nobody asks for the page until then, in this crawl or the next.
-            deps.store.defer_url(url, exc.retry_after, exc.reason)
         if exc.reason.startswith(DEFERRED):
             summary.deferred.append((url, exc.reason))
             return None

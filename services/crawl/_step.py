@@ -16,7 +16,7 @@ from enum import StrEnum
 import structlog
 
 from services.errors import FetchError, ParseError, TransientFetchError
-from services.fetch import Fetcher, RedisHostGate, Validators
+from services.fetch import DEFERRED, Fetcher, RedisHostGate, Validators
 from services.model import Post
 from services.parsing import parse_post
 from services.settings import Settings
@@ -24,9 +24,9 @@ from services.storage import FetchInfo, Store
 
 log = structlog.get_logger(__name__)
 
-# A host's turn is held at most this many read timeouts: longer than the fetcher's own
-# deadline for one exchange (5 of them), so a live request never loses its turn.
-FETCH_HOLD_FACTOR = 6
+# A host's turn is held a little longer than one exchange may take (its deadline), so a
+# live request never loses its turn.
+FETCH_HOLD_MARGIN = 10.0
 
 
 class Outcome(StrEnum):
@@ -52,7 +52,7 @@ def build_deps(settings: Settings, redis_url: str) -> Deps:
     that every worker process together asks a host once at a time (DESIGN: politeness)."""
     store = Store.from_url(redis_url)
     gate = RedisHostGate(
-        store.client, settings.crawl_delay, hold_seconds=FETCH_HOLD_FACTOR * settings.fetch_timeout
+        store.client, settings.crawl_delay, hold_seconds=settings.fetch_deadline + FETCH_HOLD_MARGIN
     )
     return Deps(settings, Fetcher(settings, gate=gate), store)
 
@@ -79,6 +79,7 @@ def crawl_url(
     that the caller (Celery) can retry; anything else is recorded and reported as FAILED.
     `lastmod` is the sitemap's for this page, remembered once the page is read."""
     now = now or datetime.now(UTC)
+    _check_deferral(deps.store, url)
     known = deps.store.get_fetch_state(url)
     validators = None
     if known is not None and not force:
@@ -87,6 +88,9 @@ def crawl_url(
         page = deps.fetcher.get(url, validators)
     except TransientFetchError as exc:
         _record_failure(deps.store, url, exc, exc.status, now, lastmod)
+        if _deferred_by_server(exc, deps.settings):
+            # A pause longer than retrying may wait: nobody asks for the page until it ends.
+            deps.store.defer_url(url, exc.retry_after or 0.0, exc.reason)
         raise
     except FetchError as exc:
         _record_failure(deps.store, url, exc, exc.status, now, lastmod)
@@ -116,6 +120,22 @@ def crawl_url(
         log.info("crawl.quarantine_released", url=url, post_id=post.id, result=result.kind)
     log.info("crawl.stored", url=url, post_id=post.id, result=result.kind, version=result.version)
     return Outcome(result.kind)
+
+
+def _deferred_by_server(exc: TransientFetchError, settings: Settings) -> bool:
+    waits = exc.retry_after is not None and exc.retry_after > settings.retry_budget
+    return waits and not exc.reason.startswith(DEFERRED)
+
+
+def _check_deferral(store: Store, url: str) -> None:
+    """A deferred page is not asked for, and its recorded cause stays as it was; the
+    TransientFetchError carries how long is left, for a retry to wait that long."""
+    deferral = store.deferred(url)
+    if deferral is not None:
+        seconds, reason = deferral
+        raise TransientFetchError(
+            url, f"{DEFERRED} for {seconds:.0f} s more ({reason})", retry_after=seconds
+        )
 
 
 def _keep_known_id(store: Store, post: Post) -> Post:

@@ -13,7 +13,7 @@ import ssl
 
 import httpx
 
-from services.fetch._deadline import Deadline
+from services.fetch._deadline import Deadline, NameNotResolved
 
 DNS = "name did not resolve"
 REFUSED = "connection refused"
@@ -33,7 +33,7 @@ def transport_reason(exc: httpx.TransportError, host: str, deadline: Deadline | 
     if isinstance(exc, httpx.TimeoutException):
         return _timeout_reason(exc, deadline)
     inner = _chain(exc)
-    if any(isinstance(e, socket.gaierror) for e in inner):
+    if any(isinstance(e, socket.gaierror | NameNotResolved) for e in inner):
         return f"{DNS} ({host})"
     if any(isinstance(e, ConnectionRefusedError) for e in inner):
         return f"{REFUSED} ({host})"

@@ -67,6 +67,9 @@ class Fetcher:
         self._agent_token = product_token(settings.user_agent)
         self._backoff = (backoff_initial, backoff_max, backoff_jitter)
         self._gate = gate or LocalHostGate(settings.crawl_delay)
+        # A host's turn further off than this is a deferral, not a sleep; the crawl delay
+        # itself is always waited for, even with no retry budget at all.
+        self._defer_after = max(settings.retry_budget, 2 * settings.crawl_delay + 1.0)
         self._crawl_budget = CrawlBudget(
             settings.crawl_retry_budget, window=max(settings.crawl_interval, 60)
         )
@@ -222,7 +225,7 @@ class Fetcher:
         host = urlsplit(url).hostname or ""
         headers = validators.headers() if validators else {}
         try:
-            turn = self._gate.turn(host, max_wait=self._settings.retry_budget)
+            turn = self._gate.turn(host, max_wait=self._defer_after)
             with turn:
                 try:
                     return exchange(
@@ -258,12 +261,16 @@ def _given_up(exc: TransientFetchError, tried: int, out_of_budget: bool) -> Tran
     if out_of_budget and exc.retry_after is not None:
         reason = f"{exc.reason}, Retry-After {exc.retry_after:.0f} s: deferred"
     elif out_of_budget:
-        reason = f"{exc.reason}, gave up after {tried} attempts (retry budget spent)"
+        reason = f"{exc.reason}, gave up after {_attempts(tried)} (retry budget spent)"
     elif tried > 1:
-        reason = f"{exc.reason}, gave up after {tried} attempts"
+        reason = f"{exc.reason}, gave up after {_attempts(tried)}"
     else:
         return exc
     return TransientFetchError(exc.url, reason, status=exc.status, retry_after=exc.retry_after)
+
+
+def _attempts(tried: int) -> str:
+    return "1 attempt" if tried == 1 else f"{tried} attempts"
 
 
 __all__ = [

@@ -5,13 +5,17 @@ every 2 s never trips a 10 s read timeout. Every read, write and connect of the 
 pool goes through `_DeadlineStream`, whose timeout is the smaller of httpx's own and what is
 left of the exchange's deadline (set per thread with `within`). Past it the read fails as a
 timeout, and `Deadline.expired` tells the caller that the deadline, not the per-operation
-timeout, was the one that ran out.
+timeout, was the one that ran out. Resolving the name counts too: getaddrinfo has no
+timeout of its own, so it is waited for only as long as the deadline allows.
 """
 
 from __future__ import annotations
 
 import contextvars
+import ipaddress
+import socket
 import ssl
+import threading
 import time
 import typing
 from collections.abc import Iterator
@@ -87,6 +91,45 @@ class _DeadlineStream(httpcore.NetworkStream):
         return self._inner.get_extra_info(info)
 
 
+_MAX_ADDRESSES = 4
+
+
+class NameNotResolved(httpcore.ConnectError):
+    """getaddrinfo failed. Its own type, because httpcore drops the socket.gaierror from the
+    chain on the way out."""
+
+
+def _resolve(host: str, port: int, timeout: float | None) -> list[str]:
+    """getaddrinfo honours no timeout at all, so it runs in a daemon thread that is given up
+    on when the time is up (a resolver that hangs then costs one idle thread, not a worker)."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return [host]
+    found: list[list[str]] = []
+    failed: list[OSError] = []
+    done = threading.Event()
+
+    def look_up() -> None:
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            found.append(list(dict.fromkeys(str(info[4][0]) for info in infos)))
+        except OSError as exc:
+            failed.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=look_up, name=f"resolve {host}", daemon=True).start()
+    if not done.wait(timeout):
+        raise httpcore.ConnectTimeout(f"resolving {host} took over {timeout:g} s")
+    if failed:
+        error = NameNotResolved if isinstance(failed[0], socket.gaierror) else httpcore.ConnectError
+        raise error(str(failed[0])) from failed[0]
+    return found[0]
+
+
 class _DeadlineBackend(httpcore.NetworkBackend):
     def __init__(self) -> None:
         self._inner = httpcore.SyncBackend()
@@ -99,10 +142,20 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
-        stream = self._inner.connect_tcp(
-            host, port, _timeout(timeout), local_address, socket_options
-        )
-        return _DeadlineStream(stream)
+        """Each address of the host in turn, as socket.create_connection would, but with the
+        name resolved under the deadline too. TLS still checks the host's name: httpcore
+        passes it to start_tls, whatever address the socket went to."""
+        failure: Exception | None = None
+        for address in _resolve(host, port, _timeout(timeout))[:_MAX_ADDRESSES]:
+            try:
+                stream = self._inner.connect_tcp(
+                    address, port, _timeout(timeout), local_address, socket_options
+                )
+            except httpcore.ConnectError as exc:
+                failure = exc
+                continue
+            return _DeadlineStream(stream)
+        raise failure or httpcore.ConnectError(f"{host} has no address")
 
     def connect_unix_socket(
         self,
@@ -132,4 +185,4 @@ def deadline_transport() -> httpx.HTTPTransport:
     return transport
 
 
-__all__ = ["Deadline", "deadline_transport", "within"]
+__all__ = ["Deadline", "NameNotResolved", "deadline_transport", "within"]

@@ -63,9 +63,11 @@ def decode_bounded(
         chunks.append(chunk)
         if encodings and size > _RATIO_AFTER and size > MAX_RATIO * wire.count:
             raise TooLarge(
-                f"body exceeds the {MAX_RATIO}x inflation limit ({wire.count} bytes sent, "
-                f"{size} bytes so far): a compression bomb"
+                f"body exceeds {MAX_RATIO} times its compressed size ({wire.count} bytes "
+                f"inflated to over {size}): a compression bomb"
             )
+    if not truncate:
+        wire.drain(_STEP)
     return b"".join(chunks)
 
 
@@ -73,8 +75,16 @@ class _Counter:
     """The raw chunks, counted as they pass."""
 
     def __init__(self, raw: Iterable[bytes]) -> None:
-        self._raw = raw
+        self._raw = iter(raw)  # one pass, shared by every loop over it
         self.count = 0
+
+    def drain(self, most: int) -> None:
+        """Read what follows the end of the last layer, up to `most` bytes: a response read
+        to its end gives its connection back to the pool instead of closing it."""
+        stop = self.count + most
+        for _ in self:
+            if self.count > stop:
+                return
 
     def __iter__(self) -> Iterator[bytes]:
         for chunk in self._raw:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import structlog
 from protego import Protego
@@ -70,8 +70,18 @@ class RobotsCache:
         with lock:
             cached = self._robots.get(origin)
             if cached is None or cached.expires <= time.monotonic():
-                cached = self._robots[origin] = self._fetch(origin)
+                cached = self._robots[origin] = self._refresh(origin, cached)
             return cached
+
+    def _refresh(self, origin: str, previous: Robots | None) -> Robots:
+        """RFC 9309 section 2.4: a cached robots.txt may outlive its day while the file is
+        unreachable, so rules once read keep applying (for `error_ttl` at a time) rather
+        than one 503 stopping the whole crawl."""
+        fresh = self._fetch(origin)
+        if fresh.failure is None or previous is None or previous.rules is None:
+            return fresh
+        log.info("robots.txt unreachable, keeping the rules last read", origin=origin)
+        return replace(previous, expires=fresh.expires)
 
     def _fetch(self, origin: str) -> Robots:
         """RFC 9309 section 2.3.1: 4xx means no rules; 5xx or unreachable means disallow

@@ -6,218 +6,38 @@ allows everything, and any path can be given another behaviour with `route()`: a
 response (`Fixed`, so tests can serve pages and sitemaps), a redirect, a bomb, a drip.
 `reset()` puts the defaults back and clears the request log.
 
-Normal responses go out in one `sendall` with TCP_NODELAY set, so a small reply never waits
+The behaviours live in _behaviours and the payloads they serve in _payloads; this module
+holds the server, the catalogue of attacks and the pytest fixture. Normal responses go
+out in one `sendall` with TCP_NODELAY set, so a small reply never waits
 on Nagle's algorithm. Every endless behaviour checks the server's stop event, so closing
 the server ends its threads.
 """
 
 from __future__ import annotations
 
-import functools
 import socket
 import socketserver
 import threading
 import time
-import zlib
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Protocol
+from collections.abc import Callable, Iterator
 
 import pytest
 
-MiB = 1 << 20
-_CHUNK = 64 * 1024
-_FILLER = b"<p>" + b"x" * (_CHUNK - 8) + b"</p>\n"
+from tests.reliability._behaviours import (
+    Behaviour,
+    Big,
+    Drip,
+    Encoded,
+    Endless,
+    Fixed,
+    Hang,
+    Redirect,
+    Request,
+)
+from tests.reliability._payloads import MiB, big_robots, encoded_zeros
+
 _MAX_HEAD = 64 * 1024
-
-
-@dataclass(frozen=True)
-class Request:
-    method: str
-    path: str  # path and query as sent
-    headers: Mapping[str, str]  # lower-cased names
-    time: float  # time.monotonic() on arrival
-
-
-class Behaviour(Protocol):
-    def respond(self, sock: socket.socket, request: Request, stop: threading.Event) -> None: ...
-
-
-def _head(status: int, headers: Mapping[str, str], reason: str = "Hostile") -> bytes:
-    lines = [f"HTTP/1.1 {status} {reason}", *(f"{k}: {v}" for k, v in headers.items())]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-
-
-@dataclass(frozen=True)
-class Fixed:
-    """One ordinary response, headers and body in a single send."""
-
-    status: int = 200
-    headers: Mapping[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    content_type: str = "text/html; charset=utf-8"
-
-    def respond(self, sock: socket.socket, request: Request, stop: threading.Event) -> None:
-        headers = {"Content-Type": self.content_type, **self.headers}
-        headers.setdefault("Content-Length", str(len(self.body)))
-        headers.setdefault("Connection", "close")
-        body = b"" if request.method == "HEAD" else self.body
-        sock.sendall(_head(self.status, headers) + body)
-
-
-@dataclass(frozen=True)
-class Big:
-    """`size` bytes of HTML, streamed; `declared` sends Content-Length, else it is chunked."""
-
-    size: int = 50 * MiB
-    declared: bool = True
-
-    def respond(self, sock: socket.socket, request: Request, stop: threading.Event) -> None:
-        headers = {"Content-Type": "text/html; charset=utf-8", "Connection": "close"}
-        if self.declared:
-            headers["Content-Length"] = str(self.size)
-        else:
-            headers["Transfer-Encoding"] = "chunked"
-        sock.sendall(_head(200, headers))
-        sent = 0
-        while sent < self.size and not stop.is_set():
-            piece = _FILLER[: self.size - sent]
-            sock.sendall(piece if self.declared else _chunk(piece))
-            sent += len(piece)
-        if not self.declared:
-            sock.sendall(b"0\r\n\r\n")
-
-
-def _chunk(data: bytes) -> bytes:
-    return b"%x\r\n%s\r\n" % (len(data), data)
-
-
-@dataclass(frozen=True)
-class Encoded:
-    """A small body that inflates to `expanded` bytes of zeros through `encodings`, applied
-    in the order they are listed (RFC 9110 section 8.4: the order they were applied in)."""
-
-    encodings: tuple[str, ...] = ("gzip",)
-    expanded: int = 1024 * MiB
-
-    def respond(self, sock: socket.socket, request: Request, stop: threading.Event) -> None:
-        body = encoded_zeros(self.encodings, self.expanded)
-        headers = {
-            "Content-Type": "text/html; charset=utf-8",
-            "Content-Encoding": ", ".join(self.encodings),
-        }
-        Fixed(200, headers, body).respond(sock, request, stop)
-
-
-@functools.cache
-def encoded_zeros(encodings: tuple[str, ...], expanded: int) -> bytes:
-    body = _deflated_zeros(expanded, encodings[0])
-    for encoding in encodings[1:]:
-        wbits = {"gzip": 31, "deflate": 15}[encoding]
-        squeeze = zlib.compressobj(9, zlib.DEFLATED, wbits)
-        body = squeeze.compress(body) + squeeze.flush()
-    return body
-
-
-def _deflated_zeros(expanded: int, encoding: str) -> bytes:
-    """Built from one compressed MiB repeated: after a full flush the compressor's window is
-    reset, so every further MiB of zeros compresses to the same bytes (1 GiB in ~0.3 s)."""
-    wbits = {"gzip": 31, "deflate": 15}[encoding]
-    whole, rest = divmod(expanded, MiB)
-    squeeze = zlib.compressobj(9, zlib.DEFLATED, wbits)
-    blocks = []
-    if whole:
-        # The first block also carries the gzip or zlib header; the rest repeat exactly.
-        blocks.append(squeeze.compress(bytes(MiB)) + squeeze.flush(zlib.Z_FULL_FLUSH))
-    if whole > 1:
-        again = squeeze.compress(bytes(MiB)) + squeeze.flush(zlib.Z_FULL_FLUSH)
-        blocks.append(again * (whole - 1))
-    stream = b"".join(blocks) + squeeze.compress(bytes(rest)) + squeeze.flush()
-    # The compressor computed the trailer over what it saw, not over the repeated middle.
-    return _fix_trailer(stream, encoding, expanded)
-
-
-def _fix_trailer(stream: bytes, encoding: str, expanded: int) -> bytes:
-    zero = bytes(MiB)
-    check = 0 if encoding == "gzip" else 1
-    left = expanded
-    while left:
-        piece = zero[: min(left, MiB)]
-        check = zlib.crc32(piece, check) if encoding == "gzip" else zlib.adler32(piece, check)
-        left -= len(piece)
-    if encoding == "gzip":
-        trailer = check.to_bytes(4, "little") + (expanded & 0xFFFFFFFF).to_bytes(4, "little")
-        return stream[:-8] + trailer
-    return stream[:-4] + check.to_bytes(4, "big")
-
-
-@dataclass(frozen=True)
-class Drip:
-    """The whole response one byte every `interval` seconds: headers and body (`headers`
-    true: slow headers), or headers at once and then the body (slow body)."""
-
-    interval: float = 2.0
-    headers: bool = True
-    body: bytes = b"<html><body>" + b"slow " * 1000 + b"</body></html>"
-
-    def respond(self, sock: socket.socket, request: Request, stop: threading.Event) -> None:
-        head = _head(200, {"Content-Type": "text/html", "Content-Length": str(len(self.body))})
-        slow = head + self.body
-        if not self.headers:
-            sock.sendall(head)
-            slow = self.body
-        for i in range(len(slow)):
-            sock.sendall(slow[i : i + 1])
-            if stop.wait(self.interval):
-                return
-
-
-@dataclass(frozen=True)
-class Endless:
-    """A chunked body that never ends, as fast as the client reads it."""
-
-    def respond(self, sock: socket.socket, request: Request, stop: threading.Event) -> None:
-        sock.sendall(_head(200, {"Content-Type": "text/html", "Transfer-Encoding": "chunked"}))
-        piece = _chunk(_FILLER)
-        while not stop.is_set():
-            sock.sendall(piece)
-
-
-@dataclass(frozen=True)
-class Hang:
-    """Reads the request and never answers, until the client or the server gives up."""
-
-    def respond(self, sock: socket.socket, request: Request, stop: threading.Event) -> None:
-        sock.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                if sock.recv(1024) == b"":
-                    return
-            except TimeoutError:
-                continue
-
-
-@dataclass(frozen=True)
-class Redirect:
-    """A redirect to `location`; None redirects the path to itself (a loop)."""
-
-    location: str | None = None
-    status: int = 302
-
-    def respond(self, sock: socket.socket, request: Request, stop: threading.Event) -> None:
-        target = request.path if self.location is None else self.location
-        Fixed(self.status, {"Location": target}).respond(sock, request, stop)
-
-
-def big_robots(size: int = MiB, late_rule: str = "Disallow: /hostile/late") -> bytes:
-    """A robots.txt of `size` bytes: allow-all for everyone, padded with comments, and
-    `late_rule` after the first MiB's worth of padding, where RFC 9309 lets a crawler stop
-    reading (section 2.5: at least 500 KiB must be parsed)."""
-    head = b"User-agent: *\nDisallow: /hostile/early\n"
-    tail = f"\n{late_rule}\n".encode()
-    line = b"# " + b"p" * 77 + b"\n"
-    padding = line * ((size - len(head) - len(tail)) // len(line) + 1)
-    return (head + padding)[: size - len(tail)] + tail
+_TLS_HANDSHAKE = b"\x16\x03"
 
 
 ALLOW_ALL = Fixed(200, body=b"User-agent: *\nAllow: /\n", content_type="text/plain")
@@ -277,6 +97,11 @@ def _read_request(sock: socket.socket) -> Request | None:
         while b"\r\n\r\n" not in data:
             got = sock.recv(4096)
             if not got or len(data) > _MAX_HEAD:
+                return None
+            if not data and got.startswith(_TLS_HANDSHAKE):
+                # A TLS client on a plain port: answer in plain HTTP, as a real server
+                # does, and the client's handshake fails at once.
+                sock.sendall(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n")
                 return None
             data += got
     except OSError:

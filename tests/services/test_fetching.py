@@ -13,6 +13,7 @@ from services.errors import PermanentFetchError, TransientFetchError
 from services.fetch import Fetcher, Page, Validators, normalize_source_url
 from services.settings import Settings
 from tests.fixtures.site import SiteServer
+from tests.reliability.hostile import Fixed, HostileServer
 
 WIX = "www.belarus-nau.org"
 TILDA = "belarus-nau.org"
@@ -150,6 +151,27 @@ def test_retries_stop_when_the_url_budget_is_spent(site: SiteServer) -> None:
     assert time.monotonic() - started < 1.5
     assert caught.value.reason.startswith("timed out: no complete reply within 0.2 s")
     assert 2 <= len(site.requests(path=path)) <= 3
+
+
+def test_a_spent_crawl_budget_stops_retries_until_the_next_crawl(site: SiteServer) -> None:
+    # 0.5 s of retrying for the whole crawl: the first slow page spends it, the second gets
+    # no retry at all, and a new crawl has the budget again.
+    settings = {
+        "fetch_timeout": 1.0,
+        "fetch_deadline": 0.2,
+        "retry_budget": 30.0,
+        "crawl_retry_budget": 0.5,
+        "max_retries": 10,
+    }
+    paths = [f"/fault/slow?s=0.5&k=crawl{n}" for n in range(3)]
+    with fetcher(site, **settings) as f:
+        for n, path in enumerate(paths):
+            if n == 2:
+                f.new_crawl()
+            with pytest.raises(TransientFetchError):
+                f.get(site.url(WIX, path))
+    tries = [len(site.requests(path=p)) for p in paths]
+    assert tries[0] >= 2 and tries[1] == 1 and tries[2] >= 2, tries
 
 
 @pytest.mark.parametrize("status", [503, 429])
@@ -368,6 +390,18 @@ def test_gzip_body_under_the_limit_is_decoded(site: SiteServer) -> None:
     assert page.body == b"<html>" + b"\0" * 1000
 
 
+def test_an_unknown_encoding_is_a_permanent_error(hostile_server: HostileServer) -> None:
+    hostile_server.route("/br", Fixed(200, {"Content-Encoding": "br"}, b"\x00\x01"))
+    settings = Settings(
+        source_urls=("https://www.belarus-nau.org",),
+        origin_map={"https://www.belarus-nau.org": hostile_server.origin},
+        crawl_delay=0.0,
+    )
+    with Fetcher(settings) as f, pytest.raises(PermanentFetchError) as caught:
+        f.get("https://www.belarus-nau.org/br")
+    assert caught.value.reason == "unsupported Content-Encoding br"
+
+
 # -- robots.txt ----------------------------------------------------------------------------------
 def test_robots_disallow_is_obeyed(site: SiteServer) -> None:
     site.set_robots(WIX, b"User-agent: *\nDisallow: /en/\n")
@@ -494,3 +528,54 @@ def test_url_off_the_source_origins_is_refused(url: str, why: str) -> None:
     with pytest.raises(PermanentFetchError) as caught:
         normalize_source_url(url, SOURCES)
     assert why in caught.value.reason
+
+
+def test_a_resolver_that_hangs_is_bounded_by_the_deadline(
+    site: SiteServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # getaddrinfo takes no timeout; a resolver stuck for a minute must not hold the fetch.
+    # Only the resolver is replaced, by one that never answers in time.
+    stuck = threading.Event()
+
+    def hang(*args: Any, **kwargs: Any) -> Any:
+        stuck.wait(60)
+        raise socket.gaierror(-2, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", hang)
+    unknown = {f"https://{WIX}": "http://slow-resolver.invalid"}
+    settings = site.settings(max_retries=0, origin_map=unknown, fetch_deadline=0.5)
+    started = time.monotonic()
+    try:
+        with Fetcher(settings) as f, pytest.raises(TransientFetchError) as caught:
+            f.get(site.url(WIX, POST))
+    finally:
+        stuck.set()
+    assert time.monotonic() - started < 2
+    timed_out = "timed out: no complete reply within 0.5 s"
+    assert caught.value.reason == f"robots.txt unreachable ({timed_out})"
+
+
+def test_a_tls_failure_says_so(hostile_server: HostileServer) -> None:
+    # The hostile server speaks plain HTTP: the TLS handshake it is sent cannot succeed.
+    origin = "https://www.belarus-nau.org"
+    settings = Settings(
+        source_urls=(origin,),
+        origin_map={origin: hostile_server.origin.replace("http://", "https://")},
+        crawl_delay=0.0,
+        max_retries=0,
+    )
+    with Fetcher(settings) as f, pytest.raises(TransientFetchError) as caught:
+        f.get(f"{origin}{POST}")
+    assert caught.value.reason.startswith("robots.txt unreachable (TLS failed (")
+
+
+def test_rules_once_read_outlive_an_unreachable_robots(site: SiteServer) -> None:
+    # RFC 9309 section 2.4: the cached rules stand while robots.txt cannot be fetched.
+    site.set_robots(WIX, b"User-agent: *\nDisallow: /en/\n")
+    with Fetcher(site.settings(max_retries=0), robots_ttl=0.0, robots_error_ttl=0.0) as f:
+        f.get(site.url(WIX, "/sitemap.xml"))
+        site.set_robots(WIX, b"oops", status=503)
+        assert f.get(site.url(WIX, "/sitemap.xml")).status == 200
+        with pytest.raises(PermanentFetchError, match="disallowed by robots.txt"):
+            f.get(site.url(WIX, POST))
+    assert [r.status for r in site.requests(path="/robots.txt")][:2] == [200, 503]
