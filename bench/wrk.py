@@ -32,7 +32,8 @@ function response(status, headers, body)
     wrong = wrong + 1
     statuses[status] = (statuses[status] or 0) + 1
   end
-  if headers["Retry-After"] then retry_after = headers["Retry-After"] end
+  local retry = headers["retry-after"] or headers["Retry-After"]
+  if retry then retry_after = retry end
 end
 function done(summary, latency, requests)
   local total, seen, retry = 0, {}, nil
