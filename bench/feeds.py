@@ -1,27 +1,40 @@
-"""Feed serving against its floor: a plain static server sending the same bytes, same run.
+"""Feed serving against the strongest floor, nginx, in the same run, driven by wrk.
 
-Run: python -m bench.feeds   (goal: the app at least half the static server's rate, for 200
-and for 304). Both servers run as subprocesses on 127.0.0.1 with one process each; one
-asyncio httpx client drives both the same way, bounded in requests and in time. Also prints
-the render time of each feed of the 50-post data set.
+Run: python -m bench.feeds [--seconds S] [--connections N]
+
+Servers, each one process on 127.0.0.1 serving the same `all.atom` bytes (50 entries):
+    nginx static      Debian's nginx, the file on disk, `etag on` (the floor)
+    bare ASGI         the bytes from memory under the app's uvicorn (uvloop, httptools): what
+                      any Python app on this server could reach
+    app               `nam-feeds web` over Redis, as deployed
+    compose path      nginx with deploy/nginx.conf (a caching proxy that revalidates) in
+                      front of that same app
+For 200 (no compression) and 304 (If-None-Match with the server's own tag, sent by a wrk Lua
+script that also counts any other status as wrong), after a discarded warm-up. Goals: the app
+>= 0.5x nginx for 200 and >= 0.3x for 304; the compose path >= 0.9x for both. Also prints the
+render time of each feed of the data set.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
-import socket
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 
+from bench import machine
+from bench.nginx import compose_conf, free_port, run_nginx, static_conf
+from bench.wrk import WrkResult, run_wrk
 from feeds.publish import feeds_of_posts, publish_all, publish_feed
 from services.embedded_redis import EmbeddedRedis
 from services.model import Post
@@ -30,10 +43,10 @@ from services.storage import Store
 from tests.feeds.test_publish import mirror_posts
 
 POSTS = 50
-CONCURRENCY = 16
-REQUESTS = 4000
-SECONDS = 8.0
 FEED = "/feeds/all.atom"
+ROOT = Path(__file__).resolve().parent.parent
+GOALS = {("app", "200"): 0.5, ("app", "304"): 0.3, ("compose", "200"): 0.9,
+         ("compose", "304"): 0.9}
 
 
 def fifty_posts() -> list[Post]:
@@ -52,59 +65,52 @@ def fifty_posts() -> list[Post]:
     return posts
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+def serve_bare(path: str, port: int) -> None:
+    """Subprocess entry: the least an ASGI app can do, on the uvicorn the app runs on."""
+    import uvicorn
+
+    body = Path(path).read_bytes()
+    etag = b'"bare"'
+    full = [(b"content-type", b"application/atom+xml"), (b"etag", etag),
+            (b"content-length", str(len(body)).encode())]
+
+    async def app(scope: dict[str, object], receive: object, send: object) -> None:
+        assert callable(send)
+        headers = dict(scope["headers"])  # type: ignore[call-overload]
+        if headers.get(b"if-none-match") == etag:
+            await send({"type": "http.response.start", "status": 304, "headers": [(b"etag", etag)]})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": full})
+        await send({"type": "http.response.body", "body": body})
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
 def _wait(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"bench: server exited with {process.returncode}: {url}")
         try:
-            httpx.get(url, timeout=1)
-            return
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
         except httpx.TransportError:
-            time.sleep(0.05)
+            pass
+        time.sleep(0.05)
     raise SystemExit(f"bench: {url} did not answer")
 
 
-async def _load(url: str, headers: dict[str, str], expect: int) -> float:
-    """Requests per second: CONCURRENCY loops until REQUESTS are done or SECONDS pass."""
-    done = 0
-    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
-    async with httpx.AsyncClient(limits=limits, timeout=10) as client:
-        start = time.perf_counter()
-        deadline = start + SECONDS
-
-        async def loop() -> None:
-            nonlocal done
-            while done < REQUESTS and time.perf_counter() < deadline:
-                response = await client.get(url, headers=headers)
-                if response.status_code != expect:
-                    raise SystemExit(f"bench: {url} answered {response.status_code}")
-                done += 1
-
-        await asyncio.gather(*(loop() for _ in range(CONCURRENCY)))
-        return done / (time.perf_counter() - start)
-
-
-def _rate(url: str, headers: dict[str, str], expect: int) -> float:
-    asyncio.run(_load(url, headers, expect))  # warm-up round, discarded
-    return asyncio.run(_load(url, headers, expect))
-
-
-def _serve_app(redis_url: str, port: int) -> None:
-    """Subprocess entry: the real app over the benchmark's Redis, access log off."""
-    import uvicorn
-
-    from feeds.web import create_app
-
-    app = create_app(Settings(), Store.from_url(redis_url))
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+@contextmanager
+def _process(command: list[str], url: str, log: Path, env: dict[str, str]) -> Iterator[str]:
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
+        try:
+            _wait(url, process)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(10)
 
 
 def _render_times(store: Store, settings: Settings, posts: list[Post]) -> list[float]:
@@ -117,17 +123,21 @@ def _render_times(store: Store, settings: Settings, posts: list[Post]) -> list[f
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--serve-app", nargs=2, metavar=("REDIS_URL", "PORT"))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="per measured case")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3, help="median of this many runs")
+    parser.add_argument("--serve-bare", nargs=2, metavar=("FILE", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve_app:
-        _serve_app(args.serve_app[0], int(args.serve_app[1]))
+    if args.serve_bare:
+        serve_bare(args.serve_bare[0], int(args.serve_bare[1]))
         return
+    print(machine())
     with tempfile.TemporaryDirectory() as tmp, EmbeddedRedis(Path(tmp) / "redis") as redis:
-        _run(redis.url, Path(tmp))
+        _run(redis.url, Path(tmp), args)
 
 
-def _run(redis_url: str, tmp: Path) -> None:
+def _run(redis_url: str, tmp: Path, opts: argparse.Namespace) -> None:
     store, settings, posts = Store.from_url(redis_url), Settings(), fifty_posts()
     for post in posts:
         store.upsert_post(post, now=datetime(2024, 6, 1, tzinfo=UTC))
@@ -135,48 +145,74 @@ def _run(redis_url: str, tmp: Path) -> None:
     times = _render_times(store, settings, posts)
     feed = store.get_feed("all.atom")
     assert feed is not None
-    (tmp / "all.atom").write_bytes(feed.body)
-    print(f"feeds: {len(times)} (atom + rss each), all.atom {len(feed.body)} bytes, 50 entries")
-    print(
-        f"render per feed (atom + rss, from Redis): median {statistics.median(times) * 1e3:.1f} ms,"
-        f" max {max(times) * 1e3:.1f} ms"
-    )
-    app_port, static_port = _free_port(), _free_port()
-    here = Path(__file__).resolve().parent.parent
-    app = subprocess.Popen(
-        [sys.executable, "-m", "bench.feeds", "--serve-app", redis_url, str(app_port)], cwd=here
-    )
-    static = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(static_port), "--bind", "127.0.0.1"],
-        cwd=tmp,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        app_url = f"http://127.0.0.1:{app_port}{FEED}"
-        static_url = f"http://127.0.0.1:{static_port}/all.atom"
-        _wait(app_url, app)
-        _wait(static_url, static)
-        _compare(app_url, static_url, feed.etag)
-    finally:
-        for process in (app, static):
-            process.terminate()
-            process.wait(10)
-        store.close()
+    store.close()
+    (tmp / "static").mkdir()
+    (tmp / "static" / "all.atom").write_bytes(feed.body)
+    print(f"feeds: {len(times)} rendered, all.atom {len(feed.body)} bytes, {POSTS} entries")
+    print(f"render per feed: median {statistics.median(times) * 1e3:.1f} ms,"
+          f" max {max(times) * 1e3:.1f} ms")
+    with _servers(redis_url, tmp) as urls:
+        _compare(urls, tmp, opts)
 
 
-def _compare(app_url: str, static_url: str, etag: str) -> None:
+@contextmanager
+def _servers(redis_url: str, tmp: Path) -> Iterator[dict[str, str]]:
+    env = os.environ | {"NAMFEEDS_REDIS_URL": redis_url}
+    app_port, bare_port, static_port, proxy_port = (free_port() for _ in range(4))
+    with ExitStack() as stack:
+        app = stack.enter_context(_process(
+            [sys.executable, "-m", "cli", "web", "--port", str(app_port)],
+            f"http://127.0.0.1:{app_port}{FEED}", tmp / "app.log", env))
+        bare = stack.enter_context(_process(
+            [sys.executable, "-m", "bench.feeds", "--serve-bare", str(tmp / "static" / "all.atom"),
+             str(bare_port)], f"http://127.0.0.1:{bare_port}{FEED}", tmp / "bare.log", env))
+        static = stack.enter_context(run_nginx(
+            static_conf(static_port, tmp / "static"), tmp / "nginx-static", static_port))
+        proxy = stack.enter_context(run_nginx(
+            compose_conf(proxy_port, f"127.0.0.1:{app_port}", tmp / "cache"),
+            tmp / "nginx-proxy", proxy_port))
+        yield {"nginx": static + "/all.atom", "bare": bare, "app": app, "compose": proxy + FEED}
+
+
+def _compare(urls: dict[str, str], tmp: Path, opts: argparse.Namespace) -> None:
     plain = {"Accept-Encoding": "identity"}
-    since = httpx.get(static_url).headers["last-modified"]
-    cases = [
-        ("200", plain, plain, 200),
-        ("304", plain | {"If-None-Match": etag}, plain | {"If-Modified-Since": since}, 304),
-    ]
-    print(f"{'case':6} {'app req/s':>10} {'static req/s':>13} {'ratio':>6}")
-    for name, app_headers, static_headers, status in cases:
-        app_rate = _rate(app_url, app_headers, status)
-        static_rate = _rate(static_url, static_headers, status)
-        print(f"{name:6} {app_rate:>10.0f} {static_rate:>13.0f} {app_rate / static_rate:>5.2f}x")
+    first = {name: httpx.get(url, headers=plain) for name, url in urls.items()}
+    tags = {name: response.headers["etag"] for name, response in first.items()}
+    size = len(first["nginx"].content)
+    print(f"wrk: 1 thread, {opts.connections} connections, {opts.seconds:g} s a case, median of"
+          f" {opts.rounds} rounds taken in turn; each server one process (nginx: 1 worker)")
+    print(f"{'case':12} {'req/s':>8} {'p99 ms':>7} {'floor':>10} {'floor req/s':>11}"
+          f" {'ratio':>6} {'goal':>6}")
+    for status in ("200", "304"):
+        runs: dict[str, list[WrkResult]] = {name: [] for name in urls}
+        for round_ in range(opts.rounds):
+            for name, url in urls.items():
+                etag = tags[name] if status == "304" else None
+                args = (url, int(status), etag, opts.connections, tmp)
+                check = status == "304"  # 200s are checked by the bytes read instead
+                if round_ == 0:
+                    run_wrk(*args, seconds=1.0, statuses=check)  # warm-up, discarded
+                result = run_wrk(*args, seconds=opts.seconds, statuses=check)
+                runs[name].append(_checked(result, name, size if status == "200" else 0))
+        _print_rows(status, runs)
+
+
+def _print_rows(status: str, runs: dict[str, list[WrkResult]]) -> None:
+    rates = {name: statistics.median(r.rps for r in results) for name, results in runs.items()}
+    p99s = {name: statistics.median(r.p99_ms for r in results) for name, results in runs.items()}
+    floor = rates["nginx"]
+    for name, rate in rates.items():
+        goal = GOALS.get((name, status))
+        goal_text = f">={goal:.1f}" if goal else ""
+        print(f"{name + ' ' + status:12} {rate:>8.0f} {p99s[name]:>7.2f} {'nginx ' + status:>10}"
+              f" {floor:>11.0f} {rate / floor:>5.2f}x {goal_text:>6}")
+
+
+def _checked(result: WrkResult, name: str, body: int) -> WrkResult:
+    """A figure counts only if every answer was the expected one, and whole."""
+    if result.wrong or result.socket_errors or result.bytes < result.requests * body:
+        raise SystemExit(f"bench: {name} answered wrongly: {result}")
+    return result
 
 
 if __name__ == "__main__":

@@ -47,6 +47,10 @@ class CachedFeed:
     common: Headers
     identity: Headers  # the full header list of a 200 without gzip
     zipped: Headers  # the full header list of a 200 with gzip
+    # If-None-Match values naming exactly one of our tags -> the headers of its 304: the
+    # common revalidation, answered without parsing anything (a 304 carries the tag the
+    # client holds, whatever it now accepts)
+    exact_304: dict[bytes, Headers]
 
     @classmethod
     def build(cls, stored: StoredFeed) -> CachedFeed:
@@ -71,8 +75,9 @@ class CachedFeed:
             (b"content-encoding", b"gzip"),
             (b"content-length", str(len(gz_body)).encode()),
         ]
+        exact = {tag.encode(): [*common, (b"etag", tag.encode())] for tag in (etag, gz_tag)}
         modified = stored.last_modified
-        return cls(etag, gz_tag, modified, stored.body, gz_body, common, identity, zipped)
+        return cls(etag, gz_tag, modified, stored.body, gz_body, common, identity, zipped, exact)
 
 
 def _http_date(when: datetime) -> str:

@@ -8,8 +8,10 @@ the one set of rules for 400s and the 404 page.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
+from typing import Any
 
 import structlog
 from prometheus_client import Histogram
@@ -58,9 +60,11 @@ class LeanFeeds:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         head = scope["method"] == "HEAD"
         await send({"type": "http.response.body", "body": b"" if head else body})
-        self.histogram.labels(scope["method"], ROUTE, str(status)).observe(
-            time.perf_counter() - start
-        )
+        self._timer(scope["method"], status).observe(time.perf_counter() - start)
+
+    @functools.cache  # noqa: B019  (one app per process; a few methods times a few statuses)
+    def _timer(self, method: str, status: int) -> Any:
+        return self.histogram.labels(method, ROUTE, str(status))
 
 
 def _key_of(scope: Scope, feed_key: FeedKeyOf) -> str | None:
@@ -79,9 +83,11 @@ def answer(feed: CachedFeed, request_headers: list[tuple[bytes, bytes]]) -> tupl
     variant's tag validates, and a 304 carries the tag the client holds."""
     found: dict[str, str] = {}
     for name, value in request_headers:
-        if name in _WANTED:
-            found.setdefault(name.decode(), value.decode("latin-1"))
-    zipped = accepts_gzip(found.get("accept-encoding"))
+        if name in _WANTED and name.decode() not in found:
+            if name == b"if-none-match" and value in feed.exact_304:
+                return 304, feed.exact_304[value], b""
+            found[name.decode()] = value.decode("latin-1")
+    zipped = _accepts_gzip(found.get("accept-encoding"))
     ours = (feed.gz_etag, feed.etag) if zipped else (feed.etag, feed.gz_etag)
     if not_modified(found, ours, feed.last_modified):
         tag = matched_etag(found.get("if-none-match"), ours) or ours[0]
@@ -89,3 +95,9 @@ def answer(feed: CachedFeed, request_headers: list[tuple[bytes, bytes]]) -> tupl
     if zipped:
         return 200, feed.zipped, feed.gz_body
     return 200, feed.identity, feed.body
+
+
+@functools.lru_cache(maxsize=256)
+def _accepts_gzip(value: str | None) -> bool:
+    # clients send a handful of distinct Accept-Encoding values; parse each once
+    return accepts_gzip(value)
