@@ -14,6 +14,7 @@ from enum import StrEnum
 
 import structlog
 
+from services.crawl._counted import counted
 from services.errors import FetchError, ParseError, TransientFetchError
 from services.fetch import Fetcher, RedisHostGate, Validators
 from services.model import Post
@@ -65,6 +66,7 @@ def open_deps(settings: Settings, redis_url: str) -> Iterator[Deps]:
         deps.store.close()
 
 
+@counted
 def crawl_url(
     url: str,
     *,

@@ -6,7 +6,8 @@ ConfigError naming the variable instead of a traceback later, in some process, o
 
 A new setting is a field of Settings named for its variable (NAMFEEDS_CRAWL_DELAY is
 `crawl_delay`), one `get(...)` line in `Settings.from_env` with its parser (one of those in
-_settings or _urls, or a new one beside them), and a row in the README; `unknown_variables` learns the name from the field.
+_settings or _urls, or a new one beside them), and a row in the README;
+`unknown_variables` learns the name from the field.
 
     _settings   Settings, from_env, the variable names and the unknown ones, plain values
     _urls       the parsers of URLs, and origin keys

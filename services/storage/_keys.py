@@ -29,6 +29,8 @@ Crawling
                                         fetched_at, post_id, lastmod
     nam:fetch-urls              set     every URL that has a fetch state
     nam:crawls                  list    JSON summaries of the last crawls, newest first
+    nam:stats:fetches           hash    counters: crawl steps by outcome (new, edited,
+                                        unchanged, not_modified, failed, transient, ...)
     nam:queued:<url>            string  a crawl of the URL is queued; expires on its own
 
     nam:host:<host>:lock        string  who holds the host's turn (a token); expires
@@ -62,6 +64,7 @@ FETCH_URLS = "nam:fetch-urls"
 CRAWLS = "nam:crawls"
 FEEDS = "nam:feeds"
 HEARTBEATS = "nam:heartbeats"
+FETCH_COUNTS = "nam:stats:fetches"
 
 # Prefixes of the per-value indexes. The upsert script needs them because it learns the
 # *old* language, topics and speakers of a post only once it runs inside Redis.
