@@ -134,6 +134,11 @@ def test_every_line_up_and_its_processes_print_is_one_json_record(up: UpRun) -> 
     assert isinstance(feed[-1]["duration_ms"], float)
 
 
+def test_the_index_page_says_when_the_last_crawl_ran(up: UpRun) -> None:
+    page = httpx.get(up.url("/"), timeout=5).text
+    assert '<p class="last-crawl' in page and "Last crawl at " in page
+
+
 def test_healthz_sees_up_s_worker_and_beat(up: UpRun) -> None:
     body = httpx.get(up.url("/healthz"), timeout=5).json()
     assert body["status"] == "ok", body
