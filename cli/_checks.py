@@ -19,7 +19,7 @@ def check_port(host: str, port: int) -> None:
     found here, not by a web process that exits three times."""
     try:
         infos = socket.getaddrinfo(
-            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+            host.strip("[]") or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
         )
     except socket.gaierror as exc:
         raise StartupError(f"--host {host}: cannot be resolved ({exc.strerror})") from None

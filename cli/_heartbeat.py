@@ -3,7 +3,8 @@
 A daemon thread of the process beats every BEAT_INTERVAL seconds while Celery runs: started
 by Celery's own "ready" signals, so a worker that never connected to its broker has no beat,
 and removed on a clean stop, so /healthz sees a stopped worker at once and a killed one within
-BEAT_TIMEOUT.
+BEAT_TIMEOUT. Beat's thread beats only while beat's scheduler loop keeps ticking (it wakes at
+least every max_interval seconds), so a hung beat stops beating even though its process lives.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ import os
 import socket
 import sys
 import threading
+import time
+from collections.abc import Callable
+from typing import Any
 
 import click
 import structlog
@@ -32,6 +36,7 @@ class HeartbeatThread(threading.Thread):
         super().__init__(name=f"heartbeat-{part}", daemon=True)
         self.redis_url, self.part, self.interval = redis_url, part, interval
         self.beat_name = process_name()
+        self.making_progress: Callable[[], bool] = lambda: True
         self._stopping = threading.Event()
         self._store: Store | None = None
 
@@ -40,7 +45,8 @@ class HeartbeatThread(threading.Thread):
         beats, failing = Heartbeats(self._store.client), False
         while not self._stopping.is_set():
             try:
-                beats.beat(self.part, self.beat_name)
+                if self.making_progress():
+                    beats.beat(self.part, self.beat_name)
                 failing = False
             except StorageError as exc:
                 if not failing:  # once per outage, not every few seconds
@@ -66,7 +72,9 @@ def keep_heartbeat(redis_url: str, part: str) -> None:
 
     thread = HeartbeatThread(redis_url, part)
 
-    def start(**_: object) -> None:
+    def start(sender: Any = None, **_: object) -> None:
+        if part == "beat" and sender is not None:
+            thread.making_progress = _ticking(sender.scheduler)
         if not thread.is_alive():
             thread.start()
             atexit.register(thread.stop)
@@ -75,6 +83,20 @@ def keep_heartbeat(redis_url: str, part: str) -> None:
     ready.connect(start, weak=False)
     if part == "worker":
         signals.worker_shutdown.connect(lambda **_: thread.stop(), weak=False)
+
+
+def _ticking(scheduler: Any) -> Callable[[], bool]:
+    """Wrap the scheduler's tick to note each call; true while the last one is recent."""
+    last = [time.monotonic()]
+    tick = scheduler.tick
+    patience = 2 * float(scheduler.max_interval) + BEAT_INTERVAL
+
+    def noted_tick(*args: Any, **kwargs: Any) -> Any:
+        last[0] = time.monotonic()
+        return tick(*args, **kwargs)
+
+    scheduler.tick = noted_tick
+    return lambda: time.monotonic() - last[0] <= patience
 
 
 @click.command()

@@ -39,8 +39,9 @@ class _Group(click.Group):
 def main() -> None:
     """Followable RSS and Atom feeds of NAM-media posts.
 
-    Settings are NAMFEEDS_* environment variables (the README lists them); `nam-feeds
-    settings` prints the effective ones, secrets masked."""
+    \b
+    Settings are NAMFEEDS_* environment variables (the README lists them):
+    `nam-feeds settings` prints the effective ones, secrets masked."""
     configure_logging()
     warn_unknown_variables(os.environ)
 

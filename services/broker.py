@@ -7,7 +7,7 @@ workers package; celery itself is imported only when a broker is first used.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from services.errors import ConfigError
 
@@ -21,12 +21,22 @@ def broker_url(redis_url: str) -> str:
     """The same Redis server, database (N + 1) mod 16 where N is the data's: DESIGN.md lets the
     broker share the server, and its own database lets an operator flush the queues without
     touching the system of record."""
-    parts = urlsplit(redis_url)
+    parts = _kombu_options(urlsplit(redis_url))
     if parts.scheme == "unix":
         query = dict(parse_qsl(parts.query))
         query["db"] = str(_next_db(query.get("db", "0")))
         return f"unix://{parts.path}?{urlencode(query)}"  # urlunsplit would drop the //
     return urlunsplit(parts._replace(path=f"/{_next_db(parts.path.strip('/') or '0')}"))
+
+
+# Query options kombu's Connection accepts; redis-py's own (socket_timeout, ...) make it raise
+# TypeError, so they stay with the data's client and the broker keeps its transport options.
+_KOMBU_OPTIONS = {"db", "password", "ssl_cert_reqs", "ssl_ca_certs", "ssl_certfile", "ssl_keyfile"}
+
+
+def _kombu_options(parts: SplitResult) -> SplitResult:
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k in _KOMBU_OPTIONS]
+    return parts._replace(query=urlencode(query))
 
 
 def _next_db(raw: str) -> int:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +59,57 @@ def test_dockerfile_runs_as_non_root_with_a_healthcheck() -> None:
     users = [line.split()[1] for line in lines if line.startswith("USER ")]
     assert users and users[-1] not in ("root", "0")
     assert any(line.startswith("HEALTHCHECK ") for line in lines)
-    assert any("pip install" in line and "/wheels" in line for line in lines)
+    installs = [line for line in lines if "pip install" in line]
+    assert any("--require-hashes -r" in line and "requirements.lock" in line for line in installs)
+    # the project itself on top of the locked set, resolving nothing more
+    assert all("--require-hashes" in line or "--no-deps" in line for line in installs)
+    for package in ("services", "workers", "feeds", "cli"):
+        assert f"COPY {package} ./{package}" in lines, f"the image lacks the {package} package"
+
+
+def test_every_image_is_pinned_to_an_exact_version() -> None:
+    lines = (ROOT / "Dockerfile").read_text().splitlines()
+    images = [line.split()[1] for line in lines if line.startswith("FROM ")]
+    images += [service["image"] for service in COMPOSE["services"].values()]
+    for image in images:
+        name, _, tag = image.partition(":")
+        assert re.fullmatch(r"\d+\.\d+\.\d+(-[a-z0-9.-]+)?", tag), f"{image} is not pinned"
+
+
+def test_python_dependencies_are_locked_with_hashes() -> None:
+    lock = (ROOT / "requirements.lock").read_text()
+    pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+) \\$", lock, re.MULTILINE))
+    entries = re.findall(r"^[A-Za-z0-9_.-]+==[^\n]*(?:\n    [^\n]*)*", lock, re.MULTILINE)
+    assert len(entries) == len(pins) > 20
+    assert all("--hash=sha256:" in entry for entry in entries), "an entry without a hash"
+    with (ROOT / "pyproject.toml").open("rb") as project:
+        wanted = tomllib.load(project)["project"]["dependencies"]
+    names = {re.split(r"[<>=!;\[ ]", req, maxsplit=1)[0].lower() for req in wanted}
+    locked = {name.lower().replace("_", "-") for name in pins}
+    assert names - locked == set(), "runtime dependencies missing from requirements.lock"
+
+
+def test_compose_refuses_to_start_without_an_admin_token() -> None:
+    token = COMPOSE["services"]["web"]["environment"]["NAMFEEDS_ADMIN_TOKEN"]
+    assert re.fullmatch(r"\$\{NAMFEEDS_ADMIN_TOKEN:\?[^}]+\}", token), token
+
+
+def test_services_are_hardened() -> None:
+    for name in ("redis", *APPS):
+        service = COMPOSE["services"][name]
+        assert service["read_only"] is True and "/tmp" in service["tmpfs"], name
+        assert service["cap_drop"] == ["ALL"], name
+        assert "no-new-privileges:true" in service["security_opt"], name
+        assert service["deploy"]["resources"]["limits"]["memory"], name
+        options = service["logging"]["options"]
+        assert service["logging"]["driver"] == "json-file" and options["max-size"], name
+        assert int(options["max-file"]) >= 2, name
+
+
+def test_worker_and_beat_health_checks_test_the_process_itself() -> None:
+    for name in ("worker", "beat"):
+        test = COMPOSE["services"][name]["healthcheck"]["test"]
+        assert test == ["CMD", "nam-feeds", "healthcheck", name], test
 
 
 def test_redis_is_durable_and_never_evicts() -> None:
@@ -90,7 +142,10 @@ def test_admin_token_is_never_committed() -> None:
     assert ".env" not in tracked and ".env.example" in tracked
     example = (ROOT / ".env.example").read_text()
     assert "NAMFEEDS_ADMIN_TOKEN=\n" in example, "the example must leave the token empty"
-    assert "NAMFEEDS_ADMIN_TOKEN" not in (ROOT / "docker-compose.yml").read_text()
+    compose = (ROOT / "docker-compose.yml").read_text()
+    # given no value: only taken from the environment or .env, required there
+    values = re.findall(r"NAMFEEDS_ADMIN_TOKEN\s*[:=]\s*(\S+)", compose)
+    assert values and all(v.startswith("${NAMFEEDS_ADMIN_TOKEN:?") for v in values), values
 
 
 def _free_port() -> int:
@@ -123,8 +178,11 @@ def test_service_command_starts_and_serves(
     if name == "web":
         command[command.index("--port") + 1] = str(port)
         command[command.index("--host") + 1] = "127.0.0.1"
-    env = {**os.environ, **site.env(), "NAMFEEDS_REDIS_URL": redis_url}
+    service = COMPOSE["services"][name]
+    options = service["environment"]["NAMFEEDS_REDIS_URL"].partition("?")[2]
+    env = {**os.environ, **site.env(), "NAMFEEDS_REDIS_URL": f"{redis_url}?{options}"}
     env["NAMFEEDS_DATA_DIR"] = str(tmp_path)
+    env["NAMFEEDS_ADMIN_TOKEN"] = "a-token-for-the-deploy-test"
     broker = redis.Redis.from_url(broker_url(redis_url))
     broker.flushdb()
     log = (tmp_path / f"{name}.log").open("wb")
@@ -142,6 +200,9 @@ def test_service_command_starts_and_serves(
         else:
             _wait(lambda: _status(f"http://127.0.0.1:{port}/healthz") == 200, 60, "web /healthz")
         assert process.poll() is None, (tmp_path / f"{name}.err").read_text()
+        check = _local(service["healthcheck"]["test"][1:])
+        if check[0].endswith("nam-feeds"):  # worker and beat: their own heartbeat
+            _wait(lambda: _healthy(check, env), 30, f"{name}'s health check to pass")
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -163,6 +224,11 @@ def _assert_json_lines(path: Path) -> None:
     for line in lines:
         record = json.loads(line)
         assert {"event", "level", "timestamp"} <= record.keys(), line
+
+
+def _healthy(command: list[str], env: dict[str, str]) -> bool:
+    result = subprocess.run(command, env=env, capture_output=True, timeout=30, check=False)
+    return result.returncode == 0
 
 
 def _status(url: str) -> int:

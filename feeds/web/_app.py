@@ -138,7 +138,8 @@ class _App:
     def index(self, request: Request) -> Response:
         specs = published_feeds(self.store)
         counts = self.store.speaker_answer_counts()
-        return HTMLResponse(pages.index_page(specs, counts, labels()))
+        last = self.store.last_crawl()
+        return HTMLResponse(pages.index_page(specs, counts, labels(), last))
 
     def opml(self, request: Request) -> Response:
         fmt: Fmt = "rss" if request.query_params.get("format") == "rss" else "atom"
@@ -152,8 +153,8 @@ class _App:
 
     def healthz(self, request: Request) -> Response:
         status, body = health_report(self.store)
-        headers = {"Retry-After": "30"} if status == 503 else None
-        return JSONResponse(body, status_code=status, headers=headers)
+        retry = {"Retry-After": "30"} if status == 503 else None
+        return JSONResponse(body, status_code=status, headers=retry)
 
 
 def _feed_response(request: Request, stored: StoredFeed, cache: _GzipCache) -> Response:

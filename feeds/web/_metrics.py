@@ -23,6 +23,16 @@ namfeeds_parse_failures                gauge    known URLs whose last fetch coul
                                                 parsed
 namfeeds_http_request_duration_seconds histogram  time to answer, by method, route template
                                                 and status; per process
+namfeeds_fetches_total{outcome}        counter  crawl steps by outcome: new, edited,
+                                                unchanged, not_modified, failed, transient
+                                                (a failure handed back to be retried), ...
+namfeeds_last_successful_crawl_timestamp_seconds  gauge  when the newest crawl without a
+                                                failure ended (or, for the workers' crawls,
+                                                was planned); absent until there is one
+namfeeds_change_stream_lag{group}      gauge    change events not yet read by a consumer
+                                                group (the publisher)
+namfeeds_change_stream_pending{group}  gauge    read by the group, not yet acknowledged
+namfeeds_build_info{version,python}    gauge    1, labelled with what runs
 
 The two per-URL gauges read one fetch state per known URL, so they are computed at most once
 per FETCH_STATS_TTL seconds per process and served from memory in between. The counters
@@ -31,10 +41,13 @@ restart from zero only when Redis loses its data, which Prometheus' rate() handl
 
 from __future__ import annotations
 
+import platform
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import structlog
@@ -45,7 +58,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.storage import Store
+from services.storage import Gauges, Store
 
 # Route templates, mirroring _app's routes: a raw path as a label value would let any
 # client grow the series without bound.
@@ -135,6 +148,7 @@ class StoreCollector(Collector):
             self.store.count_quarantined(),
         )
         yield from self._publish_counters()
+        yield from operations_metrics(Gauges(self.store.client))
 
     def _publish_counters(self) -> Any:
         counts = self.store.publish_counts()
@@ -151,6 +165,61 @@ class StoreCollector(Collector):
             "Feeds whose rendering failed (their previous bytes are still served)",
             counts.get("failures", 0),
         )
+
+
+def operations_metrics(gauges: Gauges) -> Any:
+    """Crawl outcomes, the last good crawl, the change stream's lag and what is running."""
+    fetches = CounterMetricFamily("namfeeds_fetches", "Crawl steps by outcome", labels=["outcome"])
+    for outcome, count in sorted(gauges.fetch_counts().items()):
+        fetches.add_metric([outcome], count)
+    yield fetches
+    last = GaugeMetricFamily(
+        "namfeeds_last_successful_crawl_timestamp_seconds",
+        "Unix time of the newest crawl that recorded no failure",
+    )
+    when = last_successful_crawl(gauges.crawls())
+    if when is not None:
+        last.add_metric([], when)
+    yield last
+    lag = GaugeMetricFamily(
+        "namfeeds_change_stream_lag", "Change events not yet read by a group", labels=["group"]
+    )
+    pending = GaugeMetricFamily(
+        "namfeeds_change_stream_pending",
+        "Change events read by a group and not yet acknowledged",
+        labels=["group"],
+    )
+    for group in gauges.change_lag():
+        lag.add_metric([group.group], group.lag)
+        pending.add_metric([group.group], group.pending)
+    yield lag
+    yield pending
+    yield build_info()
+
+
+def last_successful_crawl(crawls: list[dict[str, Any]]) -> float | None:
+    """The newest record (they come newest first) without failures: its end, else its start."""
+    for record in crawls:
+        if record.get("failures"):
+            continue
+        stamp = record.get("finished") or record.get("started")
+        try:
+            return datetime.fromisoformat(str(stamp)).timestamp()
+        except ValueError:
+            continue
+    return None
+
+
+def build_info() -> GaugeMetricFamily:
+    try:
+        ours = version("nam-feeds")
+    except PackageNotFoundError:  # run from a tree that was never installed
+        ours = "unknown"
+    info = GaugeMetricFamily(
+        "namfeeds_build_info", "What runs: always 1", labels=["version", "python"]
+    )
+    info.add_metric([ours, platform.python_version()], 1)
+    return info
 
 
 def latency_histogram(registry: CollectorRegistry) -> Histogram:

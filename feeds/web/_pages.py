@@ -7,9 +7,11 @@ and topic registries are package data, read once; the caller looks up what is pu
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from html import escape
 from importlib import resources
 from string import Template
+from typing import Any
 
 from feeds.render import FeedSpec, Labels
 from services.people import get_person
@@ -33,16 +35,68 @@ def feed_title(spec: FeedSpec, names: Labels) -> str:
     return f"NAM-media: {subject}{suffix}"
 
 
-def index_page(specs: Sequence[FeedSpec], counts: Mapping[str, int], names: Labels) -> str:
+def index_page(
+    specs: Sequence[FeedSpec],
+    counts: Mapping[str, int],
+    names: Labels,
+    last_crawl: Mapping[str, Any] | None = None,
+) -> str:
     """Every feed in a table by kind; each also as a `<link rel=alternate>` so a reader
-    given the page URL finds them all."""
+    given the page URL finds them all. Under the title, when the last crawl ran and how it
+    ended: on a first run, an empty page must say why it is empty."""
     head = "\n".join(
         f'<link rel="alternate" type="{_MIME[fmt]}" title="{escape(feed_title(s, names))}'
         f' ({fmt.upper()})" href="{escape(s.path(fmt))}">'
         for s in specs
         for fmt in ("atom", "rss")
     )
-    return _page("NAM-media feeds", _index_body(specs, counts), head)
+    body = _index_body(specs, counts, last_crawl_line(last_crawl))
+    return _page("NAM-media feeds", body, head)
+
+
+_MOST_CAUSES = 3
+
+
+def last_crawl_line(record: Mapping[str, Any] | None) -> str:
+    """One paragraph from the newest crawl record (services.storage keeps them): when, what
+    it did, and, when pages failed, how many and why, by cause where the record has them."""
+    if record is None:
+        return '<p class="last-crawl">No crawl has run yet.</p>'
+    when = _when(record.get("finished") or record.get("started"))
+    failures = record.get("failures") or []
+    done = _what_it_did(record)
+    if not failures:
+        return f'<p class="last-crawl">Last crawl {when}: {escape(done)}.</p>'
+    causes = record.get("failures_by_cause") or {}
+    if causes:
+        top = sorted(causes.items(), key=lambda item: (-int(item[1]), str(item[0])))
+        why = "; ".join(f"{n} × {c}" for c, n in top[:_MOST_CAUSES])
+    else:
+        why = str(
+            failures[0].get("error", "unknown error")
+            if isinstance(failures[0], Mapping)
+            else failures[0]
+        )
+    return (
+        f'<p class="last-crawl failed">Last crawl {when}: {escape(done)}; '
+        f"{len(failures)} failed: {escape(why)}.</p>"
+    )
+
+
+def _when(stamp: Any) -> str:
+    try:
+        moment = datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return "at an unknown time"
+    return f"at {moment.strftime('%Y-%m-%d %H:%M')} UTC"
+
+
+def _what_it_did(record: Mapping[str, Any]) -> str:
+    if record.get("mode") == "worker":  # the workers' crawl: planned here, run as tasks
+        return f"{record.get('urls', 0)} pages queued, {record.get('skipped', 0)} not due"
+    new, edited = record.get("new", 0), record.get("edited", 0)
+    same = record.get("unchanged", 0) + record.get("not_modified", 0)
+    return f"{new} new, {edited} edited, {same} unchanged"
 
 
 def not_found_page(specs: Sequence[FeedSpec], names: Labels) -> str:
@@ -71,7 +125,7 @@ def _grouped(specs: Sequence[FeedSpec]) -> dict[tuple[str, str | None], list[Fee
     return groups
 
 
-def _index_body(specs: Sequence[FeedSpec], counts: Mapping[str, int]) -> str:
+def _index_body(specs: Sequence[FeedSpec], counts: Mapping[str, int], crawled: str) -> str:
     groups = _grouped(specs)
     rows: dict[str, list[str]] = {"all": [], "topic": [], "speaker": []}
     for (kind, key), variants in groups.items():
@@ -84,6 +138,7 @@ def _index_body(specs: Sequence[FeedSpec], counts: Mapping[str, int]) -> str:
         "<h1>NAM-media feeds</h1>",
         "<p>Atom and RSS feeds of NAM-media posts. "
         '<a href="/feeds.opml">OPML of every feed</a>.</p>',
+        crawled,
     ]
     titles = {"all": "All posts, per language", "topic": "Per topic", "speaker": "Per speaker"}
     heads = {

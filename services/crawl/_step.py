@@ -15,6 +15,7 @@ from enum import StrEnum
 
 import structlog
 
+from services.crawl._counted import counted
 from services.errors import FetchError, ParseError, TransientFetchError
 from services.fetch import DEFERRED, Fetcher, RedisHostGate, Validators
 from services.model import Post
@@ -67,6 +68,7 @@ def open_deps(settings: Settings, redis_url: str) -> Iterator[Deps]:
         deps.store.close()
 
 
+@counted
 def crawl_url(
     url: str,
     *,

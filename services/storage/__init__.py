@@ -14,6 +14,7 @@ key is built in `keys`, under the `nam:` namespace.
     _stream    the change stream through consumer groups
     _feeds     rendered feeds and admin jobs
     _heartbeats  which workers and beats are alive
+    _gauges    fetch counters, crawl records and change-stream lag, for /metrics
     _records   the records handed in and out (pure)
     _codec     reply values to Python and back, Redis errors to StorageError
     _keys      every key, in one place (public as `keys`)
@@ -22,6 +23,7 @@ key is built in `keys`, under the `nam:` namespace.
 from services.storage import _keys as keys
 from services.storage._feeds import JOB_TTL_SECONDS
 from services.storage._fetch import CRAWLS_KEPT
+from services.storage._gauges import Gauges, GroupLag
 from services.storage._heartbeats import BEAT_INTERVAL, BEAT_TIMEOUT, Beat, Heartbeats
 from services.storage._outcomes import FAILURE_TTL, FAILURES_KEPT
 from services.storage._records import (
@@ -54,6 +56,8 @@ __all__ = [
     "ChangeEvent",
     "FetchInfo",
     "FetchState",
+    "Gauges",
+    "GroupLag",
     "Heartbeats",
     "Quarantined",
     "Store",

@@ -44,6 +44,8 @@ Crawling
                                         time; capped by count and age (storage's failures)
     nam:stats:failures          hash    counters: recorded (failures ever recorded), pruned
     nam:crawls                  list    JSON summaries of the last crawls, newest first
+    nam:stats:fetches           hash    counters: crawl steps by outcome (new, edited,
+                                        unchanged, not_modified, failed, transient, ...)
     nam:queued:<url>            string  a crawl of the URL is queued; expires on its own
     nam:defer:<url>             string  why the URL waits (Retry-After); expires when it may
                                         be asked again
@@ -82,6 +84,7 @@ QUARANTINED = "nam:quarantined"
 CRAWLS = "nam:crawls"
 FEEDS = "nam:feeds"
 HEARTBEATS = "nam:heartbeats"
+FETCH_COUNTS = "nam:stats:fetches"
 
 # Prefixes of the per-value indexes. The upsert script needs them because it learns the
 # *old* language, topics and speakers of a post only once it runs inside Redis.

@@ -4,6 +4,8 @@ does not grow with the number of posts."""
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -11,11 +13,13 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from feeds.publish import publish_all
-from feeds.web._metrics import FetchStatsCache, StoreCollector
+from feeds.web._metrics import FetchStatsCache, StoreCollector, latency_histogram
 from services.model import Answer, Post, Section, Speaker
 from services.storage import FetchInfo, Store
 from services.storage import _keys as keys
+from tests.conftest import require_program
 from tests.feeds.test_publish import CRAWLED, SETTINGS, load_mirror, mirror_posts
+from tests.fixtures.site import SiteServer
 
 KNOWN = Speaker(as_written="Pavel Latushka", id="pavel-latushka", name="Pavel Latushka")
 
@@ -132,3 +136,68 @@ def test_per_url_gauges_are_read_once_per_interval(
     now[0] = 30.0
     scrape(store, collector)
     assert len(reads) == 6
+
+
+# -- what an operator watches: crawl outcomes, the last good crawl, the stream's lag ----------
+
+
+def test_crawl_steps_are_counted_by_outcome(site: SiteServer, redis_url: str, store: Store) -> None:
+    from services.crawl import crawl_all, open_deps
+
+    settings = site.settings(redis_url=redis_url, crawl_delay=0.0, max_retries=0)
+    with open_deps(settings, redis_url) as deps:
+        first = crawl_all(deps).counts
+        crawl_all(deps, urls=[site.url("www.belarus-nau.org", "/fault/500")])
+    samples = scrape(store)
+    assert samples["namfeeds_fetches_total{outcome=new}"] == first["new"] == 5
+    # the mirror's missing Russian alternate (404) failed for good; the 500 is handed back
+    # to be retried, as a worker would
+    assert samples["namfeeds_fetches_total{outcome=failed}"] == first["failed"] == 1
+    assert samples["namfeeds_fetches_total{outcome=transient}"] == 1
+
+
+def test_last_successful_crawl_skips_crawls_that_failed(store: Store) -> None:
+    store.record_crawl({"finished": "2026-01-02T03:04:05+00:00", "failures": []})
+    store.record_crawl({"finished": "2026-01-03T00:00:00+00:00", "failures": [{"url": "x"}]})
+    samples = scrape(store)
+    expected = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC).timestamp()
+    assert samples["namfeeds_last_successful_crawl_timestamp_seconds"] == expected
+
+
+def test_no_crawl_yet_means_no_last_crawl_sample(store: Store) -> None:
+    assert "namfeeds_last_successful_crawl_timestamp_seconds" not in scrape(store)
+
+
+def test_change_stream_lag_and_pending_per_group(store: Store) -> None:
+    for post in mirror_posts()[:3]:
+        store.upsert_post(post, fetched=None, now=CRAWLED)
+    store.read_changes("metrics-test", "c1", count=1)
+    samples = scrape(store)
+    assert samples["namfeeds_change_stream_lag{group=metrics-test}"] == 2
+    assert samples["namfeeds_change_stream_pending{group=metrics-test}"] == 1
+
+
+def test_build_info_names_the_version(store: Store) -> None:
+    from importlib.metadata import version
+
+    samples = scrape(store)
+    (info,) = [k for k in samples if k.startswith("namfeeds_build_info{")]
+    assert f"version={version('nam-feeds')}" in info and samples[info] == 1
+
+
+def test_promtool_finds_nothing_to_complain_about(
+    site: SiteServer, redis_url: str, store: Store
+) -> None:
+    promtool = require_program("promtool", "apt-get install prometheus")
+    load_mirror(store)
+    store.record_crawl({"finished": "2026-01-02T03:04:05+00:00", "failures": []})
+    store.read_changes("metrics-test", "c1", count=1)
+    registry = CollectorRegistry()
+    registry.register(StoreCollector(store))
+    latency_histogram(registry).labels("GET", "/", "200").observe(0.01)
+    text = generate_latest(registry)
+    checked = subprocess.run(
+        [promtool, "check", "metrics"], input=text, capture_output=True, timeout=30, check=False
+    )
+    assert checked.returncode == 0, (checked.stdout + checked.stderr).decode()
+    assert checked.stdout + checked.stderr == b""

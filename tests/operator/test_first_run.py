@@ -1,0 +1,131 @@
+"""A first run as a user meets it: wrong settings, an unreachable site, a port in use. Each
+is one clear line (or summary) and a non-zero exit code, never a traceback."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests.operator.conftest import clean_env, free_port, run_cli
+
+
+def _no_traceback(*texts: str) -> None:
+    for text in texts:
+        assert "Traceback" not in text, text[-3000:]
+
+
+def test_a_misspelled_variable_is_named_with_the_closest_real_one(redis_url: str) -> None:
+    env = clean_env(NAMFEEDS_REDIS_URL=redis_url, NAMFEEDS_CRAWL_DELEY="0")
+    result = run_cli("status", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "NAMFEEDS_CRAWL_DELEY is not a setting" in result.stderr
+    assert "did you mean NAMFEEDS_CRAWL_DELAY?" in result.stderr
+
+
+def test_settings_prints_every_variable_with_secrets_masked() -> None:
+    token = "a-very-secret-admin-token"
+    env = clean_env(
+        NAMFEEDS_ADMIN_TOKEN=token,
+        NAMFEEDS_REDIS_URL="redis://:hunter2@127.0.0.1:6379/3",
+        NAMFEEDS_FEED_SIZE="7",
+    )
+    result = run_cli("settings", env=env)
+    assert result.returncode == 0, result.stderr
+    assert token not in result.stdout and "hunter2" not in result.stdout
+    lines = result.stdout.splitlines()
+    assert "NAMFEEDS_FEED_SIZE=7" in lines
+    assert "NAMFEEDS_REDIS_URL=redis://:***@127.0.0.1:6379/3" in lines
+    assert f"NAMFEEDS_ADMIN_TOKEN=*** ({len(token)} characters)" in lines
+    assert "NAMFEEDS_CRAWL_DELAY=1.0  (default)" in lines
+    assert "nam-feeds settings" in run_cli("--help", env=env).stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("NAMFEEDS_REDIS_URL", "redis://127.0.0.1:6379/0?socket_timeout=banana", "socket_timeout"),
+        ("NAMFEEDS_REDIS_URL", "redis://127.0.0.1:6379/0?sokcet_timeout=1", "unknown option"),
+        ("NAMFEEDS_PUBLIC_URL", "http://[feeds.example.org", "invalid"),
+        ("NAMFEEDS_SOURCE_URLS", "https://[www.belarus-nau.org", "invalid"),
+        ("NAMFEEDS_ADMIN_TOKEN", "    ", "blank"),
+    ],
+)
+@pytest.mark.parametrize("command", ["status", "worker", "web"])
+def test_a_bad_setting_is_one_line_and_exit_code_2(
+    command: str, name: str, value: str, message: str
+) -> None:
+    result = run_cli(command, env=clean_env(**{name: value}))
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"nam-feeds: settings: {name}: "), lines
+    assert message in lines[0]
+    _no_traceback(result.stderr)
+
+
+def _mirror_unreachable(redis_url: str, **settings: str) -> dict[str, str]:
+    return clean_env(
+        NAMFEEDS_REDIS_URL=redis_url,
+        NAMFEEDS_CRAWL_DELAY="0",
+        NAMFEEDS_MAX_RETRIES="0",
+        NAMFEEDS_FETCH_TIMEOUT="2",
+        **settings,
+    )
+
+
+def test_a_site_on_a_closed_port_fails_the_crawl(redis_url: str) -> None:
+    closed = free_port()  # bound and let go: nothing listens there
+    origins = ("https://www.belarus-nau.org", "https://belarus-nau.org")
+    env = _mirror_unreachable(
+        redis_url, NAMFEEDS_ORIGIN_MAP=";".join(f"{o}=http://127.0.0.1:{closed}" for o in origins)
+    )
+    result = run_cli("crawl", env=env, timeout=120)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout.startswith("crawl: 0 fetched") and " 0 new" in result.stdout
+    for origin in origins:
+        assert f"failed: {origin}/sitemap.xml: fetching: " in result.stderr
+    _no_traceback(result.stdout, result.stderr)
+
+
+def test_a_site_whose_name_does_not_resolve_fails_the_crawl(redis_url: str) -> None:
+    env = _mirror_unreachable(redis_url, NAMFEEDS_SOURCE_URLS="http://nonexistent.invalid")
+    result = run_cli("crawl", env=env, timeout=120)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout.startswith("crawl: 0 fetched") and " 0 new" in result.stdout
+    assert "failed: http://nonexistent.invalid/sitemap.xml: fetching: " in result.stderr
+    _no_traceback(result.stdout, result.stderr)
+
+
+def _up_refused(env: dict[str, str], port: int) -> str:
+    result = run_cli("up", "--no-crawl", "--port", str(port), env=env, timeout=60)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "is up" not in output
+    _no_traceback(output)
+    return output
+
+
+def test_up_refuses_a_port_in_use(tmp_path: Path) -> None:
+    env = clean_env(NAMFEEDS_DATA_DIR=str(tmp_path / "data"))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        output = _up_refused(env, port)
+    assert f"cannot serve on 127.0.0.1:{port}: Address already in use" in output
+    assert not (tmp_path / "data" / "embedded-redis.json").exists(), "a Redis was started"
+
+
+def test_up_refuses_a_data_dir_it_cannot_write() -> None:
+    target = Path("/sys/nam-feeds-test-data")  # sysfs: no one may create files there
+    env = clean_env(NAMFEEDS_DATA_DIR=str(target))
+    output = _up_refused(env, free_port())
+    assert f"NAMFEEDS_DATA_DIR {target} is not writable: " in output
+
+
+def test_up_refuses_an_unreachable_redis() -> None:
+    env = clean_env(NAMFEEDS_REDIS_URL=f"redis://:secret@127.0.0.1:{free_port()}/0")
+    output = _up_refused(env, free_port())
+    assert "NAMFEEDS_REDIS_URL redis://:***@127.0.0.1:" in output
+    assert "cannot be reached" in output and "secret" not in output
