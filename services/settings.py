@@ -42,6 +42,7 @@ class Settings:
     # A page whose sitemap lastmod is unchanged is still revalidated (a conditional request)
     # once its last fetch is this many seconds old; 0 revalidates on every crawl.
     revalidate_after: int = 86400
+    websub_hub: str | None = None  # a WebSub hub to ping when feeds change; None: no hub
 
     @property
     def allowed_hosts(self) -> frozenset[str]:
@@ -90,6 +91,7 @@ class Settings:
             revalidate_after=get(
                 "NAMFEEDS_REVALIDATE_AFTER", _int_between(0, 30 * 86400), defaults.revalidate_after
             ),
+            websub_hub=get("NAMFEEDS_WEBSUB_HUB", _base_url, None),
         )
         _check_origin_map(settings)
         return settings

@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from feeds.catalog import cache_control
 from feeds.publish import PublishError, labels, publish_all, published_feeds
 from feeds.render import FeedSpec, Fmt, render_opml
 from feeds.web import _pages as pages
@@ -58,7 +59,10 @@ __all__ = [
 ]
 
 CACHE_CONTROL = "public, max-age=300"
-_FEED_PATH = re.compile(r"(all|topics/[a-z0-9][a-z0-9-]*|speakers/[a-z0-9][a-z0-9-]*)\.(atom|rss)")
+_FEED_PATH = re.compile(
+    r"((?:all|topics/[a-z0-9][a-z0-9-]*|speakers/[a-z0-9][a-z0-9-]*)"
+    r"(?:/archive/(?:open|[1-9][0-9]{0,8}))?)\.(atom|rss|json)"
+)
 
 
 def feed_title(spec: FeedSpec) -> str:
@@ -157,7 +161,7 @@ def _feed_response(request: Request, stored: StoredFeed, cache: _GzipCache) -> R
     headers = {
         "ETag": etag,
         "Last-Modified": format_datetime(stored.last_modified.astimezone(UTC), usegmt=True),
-        "Cache-Control": CACHE_CONTROL,
+        "Cache-Control": cache_control(stored.feed_key, CACHE_CONTROL),
         "Vary": "Accept-Encoding",
     }
     # Either variant's tag validates: both name the same feed bytes (RFC 9110 section 13.2.2).

@@ -204,7 +204,7 @@ def test_bad_lang_is_400(serve: Serve, mirror: list[Post]) -> None:
 
 def test_unknown_feed_is_a_404_page_listing_the_feeds(serve: Serve, mirror: list[Post]) -> None:
     client = serve()
-    for path in ("/feeds/topics/no-such-topic.atom", "/feeds/all.json", "/nothing"):
+    for path in ("/feeds/topics/no-such-topic.atom", "/feeds/all.xml", "/nothing"):
         response = client.get(path)
         assert response.status_code == 404, path
         assert response.headers["content-type"].startswith("text/html")
