@@ -36,7 +36,7 @@ from feeds.render._entries import (
 from feeds.render._feed import CATEGORY_SCHEME, MIME, TOPIC_SCHEME, render_feed
 from feeds.render._labels import Labels, PersonLike, TopicLike
 from feeds.render._links import DocumentLinks
-from feeds.render._opml import render_opml
+from feeds.render._opml import FeedGroup, FeedRef, render_opml
 
 __all__ = [
     "ArchivePlan",
@@ -50,6 +50,8 @@ __all__ = [
     "TOPIC_SCHEME",
     "DocumentLinks",
     "Entry",
+    "FeedGroup",
+    "FeedRef",
     "FeedSpec",
     "Fmt",
     "Kind",

@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from feeds.catalog import cache_control
 from feeds.publish import PublishError, labels, publish_all, published_feeds
-from feeds.render import FeedSpec, Fmt, render_opml
+from feeds.render import FeedSpec, Fmt
 from feeds.web import _pages as pages
 from feeds.web._api import MAX_BODY, AdminApi, bearer_ok, parse_recrawl
 from feeds.web._conditional import (
@@ -36,6 +36,7 @@ from feeds.web._conditional import (
     not_modified,
 )
 from feeds.web._metrics import RequestTiming, StoreCollector, latency_histogram, metrics_endpoint
+from feeds.web._opml import opml_document
 from services.broker import Broker, broker_url
 from services.errors import StorageError
 from services.model import LANGUAGES
@@ -129,13 +130,14 @@ class _App:
 
     def opml(self, request: Request) -> Response:
         fmt: Fmt = "rss" if request.query_params.get("format") == "rss" else "atom"
+        lang = request.query_params.get("lang")
+        if lang is not None and lang not in LANGUAGES:
+            reason = f"lang must be one of {', '.join(LANGUAGES)}"
+            return Response(reason + "\n", 400, media_type="text/plain; charset=utf-8")
         base = self.settings.public_url.rstrip("/")
-        names = labels()
-        refs = [
-            (pages.feed_title(s, names), base + s.path(fmt), base + "/")
-            for s in published_feeds(self.store)
-        ]
-        return Response(render_opml(refs), media_type="text/x-opml; charset=utf-8")
+        specs = published_feeds(self.store)
+        body = opml_document(specs, labels(), base_url=base, fmt=fmt, language=lang)
+        return Response(body, media_type="text/x-opml; charset=utf-8")
 
     def healthz(self, request: Request) -> Response:
         try:
