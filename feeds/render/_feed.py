@@ -70,7 +70,10 @@ class _FeedExtras(BaseExtension):  # type: ignore[misc]
 
     def _add(self, parent: Any, tag: str) -> None:
         for rel, href, mime in self.links:
-            xml_elem(tag, parent, rel=rel, href=href, type=mime)
+            if mime:
+                xml_elem(tag, parent, rel=rel, href=href, type=mime)
+            else:
+                xml_elem(tag, parent, rel=rel, href=href)
         if self.archive:
             xml_elem(f"{{{HISTORY_NS}}}archive", parent)
 
@@ -150,7 +153,7 @@ def _add_links(
 
 
 def _link_type(rel: str, fmt: Fmt) -> str:
-    return "text/html" if rel == "hub" else MIME[fmt]
+    return "" if rel == "hub" else MIME[fmt]  # a hub is an endpoint, not a document
 
 
 def _add_entry(feed: FeedGenerator, entry: Entry, fmt: Fmt, labels: Labels, site: str) -> None:

@@ -20,7 +20,7 @@ from feeds.render._content import (
     other_languages,
     speaker_name,
 )
-from feeds.render._entries import Entry, FeedSpec, last_updated
+from feeds.render._entries import TAG_AUTHORITY, Entry, FeedSpec, last_updated
 from feeds.render._labels import Labels
 from feeds.render._links import DocumentLinks
 from feeds.render._titles import feed_title
@@ -54,7 +54,7 @@ def render_json(
         feed["hubs"] = [{"type": "WebSub", "url": links.hub}]
     feed["_nam"] = {
         "about": base + "/",
-        "feed_id": f"tag:{spec.feed_key}",
+        "feed_id": f"{TAG_AUTHORITY}feed/{spec.feed_key}",
         "updated": _date(last_updated(entries)),
         "archive": spec.page is not None,
     }
