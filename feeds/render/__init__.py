@@ -14,6 +14,7 @@ entries").
     _feed      Atom and RSS 2.0 through feedgen
     _json      JSON Feed 1.1 with the `_nam` structure extension
     _opml      the OPML subscription list
+    _query     query feeds: entries by speaker, topic, language and words
 """
 
 from feeds.render._archive import ArchivePlan, plan_archive
@@ -37,6 +38,7 @@ from feeds.render._feed import CATEGORY_SCHEME, MIME, TOPIC_SCHEME, render_feed
 from feeds.render._labels import Labels, PersonLike, TopicLike
 from feeds.render._links import DocumentLinks
 from feeds.render._opml import FeedGroup, FeedRef, render_opml
+from feeds.render._query import Query, QueryError, parse_query, query_entries
 
 __all__ = [
     "ArchivePlan",
@@ -57,13 +59,17 @@ __all__ = [
     "Kind",
     "Labels",
     "PersonLike",
+    "Query",
+    "QueryError",
     "RenderItem",
     "TopicLike",
     "describe_change",
     "entries_for",
     "entry_id",
     "last_updated",
+    "parse_query",
     "plan_archive",
+    "query_entries",
     "render_feed",
     "render_opml",
 ]

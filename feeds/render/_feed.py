@@ -9,7 +9,7 @@ RSS item (pubDate, no dc:date beside it), the channel's <language>, atom:link re
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
@@ -35,7 +35,7 @@ from feeds.render._entries import (
 )
 from feeds.render._json import render_json
 from feeds.render._labels import Labels
-from feeds.render._links import HISTORY_NS, DocumentLinks
+from feeds.render._links import HISTORY_NS, Document, DocumentLinks
 from feeds.render._titles import feed_title
 
 TOPIC_SCHEME = TAG_AUTHORITY + "topics"
@@ -105,17 +105,35 @@ def render_feed(
     labels: Labels | None = None,
     site_name: str = "NAM-media",
     links: DocumentLinks | None = None,
+    entries: Sequence[Entry] | None = None,
+    self_path: str | None = None,
+    title: str | None = None,
 ) -> bytes:
-    """One feed document as bytes. Same items, same arguments: same bytes."""
+    """One feed document as bytes. Same items, same arguments: same bytes.
+
+    `entries` (chosen by the caller, as a query feed does) replace those of `items`;
+    `self_path` and `title` name such a feed, whose id is then built from its path."""
     check_fmt(fmt)
     labels = labels or Labels()
-    entries = entries_for(spec, items, feed_size=feed_size)
+    if entries is None:
+        entries = entries_for(spec, items, feed_size=feed_size)
+    doc = Document(
+        path=self_path or spec.path(fmt),
+        title=title or feed_title(spec, entries, labels, site_name),
+        feed_id=f"{TAG_AUTHORITY}feed" + (self_path or f"/{spec.feed_key}"),
+    )
     if fmt == "json":
         return render_json(
-            spec, entries, public_url=public_url, labels=labels, site_name=site_name, links=links
+            spec,
+            entries,
+            public_url=public_url,
+            labels=labels,
+            site_name=site_name,
+            links=links,
+            doc=doc,
         )
     base_url = public_url.rstrip("/")
-    feed = _new_feed(spec, fmt, base_url, feed_title(spec, entries, labels, site_name))
+    feed = _new_feed(spec, fmt, base_url, doc)
     _add_links(feed, spec, fmt, base_url, links or DocumentLinks())
     feed.author(name=site_name)
     feed.updated(last_updated(entries))
@@ -126,13 +144,13 @@ def render_feed(
     return bytes(feed.rss_str(pretty=True))
 
 
-def _new_feed(spec: FeedSpec, fmt: Fmt, base_url: str, title: str) -> FeedGenerator:
+def _new_feed(spec: FeedSpec, fmt: Fmt, base_url: str, doc: Document) -> FeedGenerator:
     feed = FeedGenerator()
     feed.load_extension("dc", atom=False, rss=True)
-    feed.id(f"{TAG_AUTHORITY}feed/{spec.feed_key}")
-    feed.title(title)
-    feed.description(title)
-    feed.link(href=base_url + spec.path(fmt), rel="self", type=MIME[fmt])
+    feed.id(doc.feed_id)
+    feed.title(doc.title)
+    feed.description(doc.title)
+    feed.link(href=base_url + doc.path, rel="self", type=MIME[fmt])
     # feedgen takes the last link as the RSS channel link: the index page, not the feed.
     feed.link(href=base_url + "/", rel="alternate", type="text/html")
     feed.generator("nam-feeds")

@@ -20,10 +20,9 @@ from feeds.render._content import (
     other_languages,
     speaker_name,
 )
-from feeds.render._entries import TAG_AUTHORITY, Entry, FeedSpec, last_updated
+from feeds.render._entries import Entry, FeedSpec, last_updated
 from feeds.render._labels import Labels
-from feeds.render._links import DocumentLinks
-from feeds.render._titles import feed_title
+from feeds.render._links import Document, DocumentLinks
 
 VERSION = "https://jsonfeed.org/version/1.1"
 
@@ -36,15 +35,16 @@ def render_json(
     labels: Labels,
     site_name: str,
     links: DocumentLinks | None,
+    doc: Document,
 ) -> bytes:
     base = public_url.rstrip("/")
     links = links or DocumentLinks()
     feed: dict[str, Any] = {
         "version": VERSION,
-        "title": feed_title(spec, entries, labels, site_name),
+        "title": doc.title,
         "home_page_url": base + "/",
-        "feed_url": base + spec.path("json"),
-        "description": feed_title(spec, entries, labels, site_name),
+        "feed_url": base + doc.path,
+        "description": doc.title,
         "language": spec.language or "en",
         "authors": [{"name": site_name}],
     }
@@ -54,7 +54,7 @@ def render_json(
         feed["hubs"] = [{"type": "WebSub", "url": links.hub}]
     feed["_nam"] = {
         "about": base + "/",
-        "feed_id": f"{TAG_AUTHORITY}feed/{spec.feed_key}",
+        "feed_id": doc.feed_id,
         "updated": _date(last_updated(entries)),
         "archive": spec.page is not None,
     }

@@ -33,3 +33,12 @@ class DocumentLinks:
         if self.next_archive is not None:
             found.append(("next-archive", base_url + self.next_archive.path(fmt)))
         return found
+
+
+@dataclass(frozen=True)
+class Document:
+    """How one rendered document names itself: its path (self link), title and feed id."""
+
+    path: str
+    title: str
+    feed_id: str

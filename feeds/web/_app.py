@@ -37,6 +37,7 @@ from feeds.web._conditional import (
 )
 from feeds.web._metrics import RequestTiming, StoreCollector, latency_histogram, metrics_endpoint
 from feeds.web._opml import opml_document
+from feeds.web._query import QueryFeeds
 from services.broker import Broker, broker_url
 from services.errors import StorageError
 from services.model import LANGUAGES
@@ -104,6 +105,7 @@ class _App:
     def __init__(self, settings: Settings, store: Store, broker: Broker | None) -> None:
         self.settings, self.store, self.broker = settings, store, broker
         self.gzip = _GzipCache()
+        self.queries = QueryFeeds(settings, store)
 
     def feed(self, request: Request) -> Response:
         match = _FEED_PATH.fullmatch(request.path_params["path"])
@@ -111,6 +113,8 @@ class _App:
         if lang is not None and lang not in LANGUAGES:
             reason = f"lang must be one of {', '.join(LANGUAGES)}"
             return Response(reason + "\n", 400, media_type="text/plain; charset=utf-8")
+        if match and QueryFeeds.wanted(request, match.group(1)):
+            return self.queries.respond(request, match.group(2))  # type: ignore[arg-type]
         stored = None
         if match:
             base = match.group(1) + (f"@{lang}" if lang else "")
@@ -215,6 +219,7 @@ def create_app(settings: Settings, store: Store, *, broker_url: str | None = Non
     )
     app.add_middleware(RequestTiming, histogram=latency)
     app.state.broker = broker
+    app.state.queries = handlers.queries
     return app
 
 
