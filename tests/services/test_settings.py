@@ -109,6 +109,13 @@ VARIABLES = [
     Variable("NAMFEEDS_MAX_BODY_BYTES", 5 << 20, "2048", 2048, ("1023", str(1 << 31), "5MB")),
     Variable("NAMFEEDS_MAX_RETRIES", 4, "0", 0, ("-1", "21", "some")),
     Variable("NAMFEEDS_REVALIDATE_AFTER", 86400, "0", 0, ("-1", str(30 * 86400 + 1), "1d")),
+    Variable(
+        "NAMFEEDS_WEBSUB_HUB",
+        None,
+        "https://hub.example.org/",
+        "https://hub.example.org",
+        ("hub.example.org", "ftp://hub.example.org"),
+    ),
 ]
 BY_NAME = {v.name: v for v in VARIABLES}
 BAD = [(v.name, raw) for v in VARIABLES for raw in v.bad]
