@@ -94,12 +94,15 @@ def render_items(store: Store, spec: FeedSpec, feed_size: int) -> list[RenderIte
 
 
 def _feed_posts(store: Store, spec: FeedSpec, limit: int) -> list[StoredPost]:
-    return store.recent_posts(
-        limit=limit,
-        language=spec.language,
-        topic=spec.key if spec.kind == "topic" else None,
-        speaker=spec.key if spec.kind == "speaker" else None,
-    )
+    return store.recent_posts(limit=limit, **_filters(spec))
+
+
+def _filters(spec: FeedSpec) -> dict[str, str | None]:
+    return {
+        "language": spec.language,
+        "topic": spec.key if spec.kind == "topic" else None,
+        "speaker": spec.key if spec.kind == "speaker" else None,
+    }
 
 
 def _render_item(store: Store, stored: StoredPost) -> RenderItem:
@@ -127,20 +130,17 @@ def publish_feed(
     bytes changed are appended to `pinged`, for the WebSub hub."""
     generation = store.feed_generation()  # before reading posts: see the module docstring
     size = settings.feed_size
-    everything = _feed_posts(store, spec, max(store.count_posts(), 1))
-    plan = plan_archive(spec, [s.post.id for s in everything], size)
+    ids = store.recent_post_ids(limit=max(store.count_posts(), 1), **_filters(spec))
+    plan = plan_archive(spec, ids, size)
     hub = settings.websub_hub
     current = render_items(store, spec, size)
     written = _publish_document(store, settings, spec, current, plan.links(None, hub), generation)
     if written and pinged is not None:
         pinged.extend(settings.public_url.rstrip("/") + spec.path(fmt) for fmt in FORMATS)
-    by_id = {s.post.id: s for s in everything}
-    for page in _pages_to_render(store, plan, touched, by_id.keys()):
-        items = [_render_item(store, by_id[post_id]) for post_id in plan.pages[page]]
-        page_links = plan.links(page, hub)
-        written += _publish_document(
-            store, settings, spec.archive(page), items, page_links, generation
-        )
+    for page in _pages_to_render(store, plan, touched, set(ids)):
+        items = [_render_item(store, s) for s in store.get_posts(list(plan.pages[page]))]
+        links = plan.links(page, hub)
+        written += _publish_document(store, settings, spec.archive(page), items, links, generation)
     return written
 
 
@@ -174,7 +174,8 @@ def _publish_document(
     """Render every format of one document and store those whose bytes changed. All are
     rendered before any is stored, so a failure writes nothing."""
     size = max(settings.feed_size, len(items))
-    modified = last_updated(entries_for(spec, items, feed_size=size))
+    entries = entries_for(spec, items, feed_size=size)  # once for every format
+    modified = last_updated(entries)
     bodies = {
         fmt: render_feed(
             spec,
@@ -184,6 +185,7 @@ def _publish_document(
             feed_size=size,
             labels=labels(),
             links=links,
+            entries=entries,
         )
         for fmt in FORMATS
     }
