@@ -14,37 +14,51 @@ generation, so the feed ends at the latest data.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import cache
 
 import structlog
 
+from feeds.catalog import (
+    etag_of,
+    feeds_of_change,
+    feeds_of_posts,
+    feeds_of_registry,
+    sort_feeds,
+    stored_name,
+)
 from feeds.render import (
+    FORMATS,
+    OPEN_PAGE,
+    ArchivePlan,
+    DocumentLinks,
     FeedSpec,
-    Fmt,
     Labels,
     RenderItem,
     describe_change,
     entries_for,
     last_updated,
+    plan_archive,
     render_feed,
 )
+from feeds.websub import ping_hub
 from services.errors import NamFeedsError
-from services.model import LANGUAGES, Post
 from services.people import all_people
 from services.settings import Settings
-from services.storage import ChangeEvent, Store, StoredFeed, StoredPost
+from services.storage import Store, StoredFeed, StoredPost
 from services.topics import all_topics
 
 log = structlog.get_logger(__name__)
 
+# the pure part lives in feeds.catalog; callers keep importing these names from here
+__all__ = ["FORMATS", "etag_of", "feeds_of_change", "feeds_of_posts", "sort_feeds", "stored_name"]
+
 GROUP = "publisher"
-FORMATS: tuple[Fmt, ...] = ("atom", "rss")
 CONTENT_TYPES: dict[str, str] = {
     "atom": "application/atom+xml; charset=utf-8",
     "rss": "application/rss+xml; charset=utf-8",
+    "json": "application/feed+json; charset=utf-8",
 }
 # A publisher that read events and died leaves them pending; after this long another one
 # takes them over. Longer than any render of a batch, so a slow peer is not robbed.
@@ -63,58 +77,6 @@ class PublishError(NamFeedsError):
         super().__init__(f"publishing: {len(failed)} feed(s) failed: {', '.join(failed)}")
 
 
-# ---------------------------------------------------------------- which feeds (pure)
-
-
-def stored_name(spec: FeedSpec, fmt: Fmt) -> str:
-    """Storage key of one rendered format: `topics/ukraine@ru.atom`."""
-    return f"{spec.feed_key}.{fmt}"
-
-
-def feeds_of_posts(posts: Iterable[Post]) -> list[FeedSpec]:
-    """Every feed with at least one entry (and `all`, always): the feeds that exist.
-
-    Order is the index page's: all, then topics, then speakers, each base feed followed by
-    its languages in LANGUAGES order."""
-    languages: set[str] = set()
-    topics: dict[str, set[str]] = {}
-    speakers: dict[str, set[str]] = {}
-    for post in posts:
-        languages.add(post.language)
-        for slug in post.topic_slugs:
-            topics.setdefault(slug, set()).add(post.language)
-        for person in post.speaker_ids:
-            speakers.setdefault(person, set()).add(post.language)
-    specs = _with_languages(FeedSpec("all"), languages)
-    for slug in sorted(topics):
-        specs += _with_languages(FeedSpec("topic", slug), topics[slug])
-    for person in sorted(speakers):
-        specs += _with_languages(FeedSpec("speaker", person), speakers[person])
-    return specs
-
-
-def feeds_of_change(event: ChangeEvent) -> list[FeedSpec]:
-    """The feeds a change can alter: those of the post before and after it (a post that
-    left a topic must disappear from that topic's feed)."""
-    languages = set(event.languages)
-    specs = _with_languages(FeedSpec("all"), languages)
-    for slug in sorted(event.topics):
-        specs += _with_languages(FeedSpec("topic", slug), languages)
-    for person in sorted(event.speakers):
-        specs += _with_languages(FeedSpec("speaker", person), languages)
-    return specs
-
-
-def _with_languages(base: FeedSpec, languages: Iterable[str]) -> list[FeedSpec]:
-    present = set(languages)
-    return [base] + [FeedSpec(base.kind, base.key, lang) for lang in LANGUAGES if lang in present]
-
-
-def etag_of(body: bytes) -> str:
-    """A strong ETag (RFC 9110 section 8.8.3): the bytes' hash, so equal bytes, equal tag."""
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-
-
 # ---------------------------------------------------------------- rendering (through Store)
 
 
@@ -128,13 +90,19 @@ def render_items(store: Store, spec: FeedSpec, feed_size: int) -> list[RenderIte
 
     The newest `feed_size` posts by published time are taken and then ordered by `updated`,
     so an edit moves a recent post up but does not bring back a years-old one."""
-    stored = store.recent_posts(
-        limit=feed_size,
-        language=spec.language,
-        topic=spec.key if spec.kind == "topic" else None,
-        speaker=spec.key if spec.kind == "speaker" else None,
-    )
-    return [_render_item(store, s) for s in stored]
+    return [_render_item(store, s) for s in _feed_posts(store, spec, feed_size)]
+
+
+def _feed_posts(store: Store, spec: FeedSpec, limit: int) -> list[StoredPost]:
+    return store.recent_posts(limit=limit, **_filters(spec))
+
+
+def _filters(spec: FeedSpec) -> dict[str, str | None]:
+    return {
+        "language": spec.language,
+        "topic": spec.key if spec.kind == "topic" else None,
+        "speaker": spec.key if spec.kind == "speaker" else None,
+    }
 
 
 def _render_item(store: Store, stored: StoredPost) -> RenderItem:
@@ -146,20 +114,78 @@ def _render_item(store: Store, stored: StoredPost) -> RenderItem:
     return RenderItem(stored.post, stored.updated, stored.version, note)
 
 
-def publish_feed(store: Store, settings: Settings, spec: FeedSpec) -> int:
-    """Render both formats of one feed and store those whose bytes changed; how many were
-    written. Both are rendered before either is stored, so a failure writes nothing."""
+def publish_feed(
+    store: Store,
+    settings: Settings,
+    spec: FeedSpec,
+    *,
+    touched: Collection[str] | None = None,
+    pinged: list[str] | None = None,
+) -> int:
+    """Render every format of one feed's current document and of the archive pages that may
+    have changed, store those whose bytes changed; how many were written.
+
+    `touched` (post ids of the changes being published) limits the archive pages rendered
+    to those a change can alter; None renders them all. The URLs of current documents whose
+    bytes changed are appended to `pinged`, for the WebSub hub."""
     generation = store.feed_generation()  # before reading posts: see the module docstring
-    items = render_items(store, spec, settings.feed_size)
-    modified = last_updated(entries_for(spec, items, feed_size=settings.feed_size))
+    size = settings.feed_size
+    ids = store.recent_post_ids(limit=max(store.count_posts(), 1), **_filters(spec))
+    plan = plan_archive(spec, ids, size)
+    hub = settings.websub_hub
+    current = render_items(store, spec, size)
+    written = _publish_document(store, settings, spec, current, plan.links(None, hub), generation)
+    if written and pinged is not None:
+        pinged.extend(settings.public_url.rstrip("/") + spec.path(fmt) for fmt in FORMATS)
+    for page in _pages_to_render(store, plan, touched, set(ids)):
+        items = [_render_item(store, s) for s in store.get_posts(list(plan.pages[page]))]
+        links = plan.links(page, hub)
+        written += _publish_document(store, settings, spec.archive(page), items, links, generation)
+    return written
+
+
+def _pages_to_render(
+    store: Store, plan: ArchivePlan, touched: Collection[str] | None, in_feed: Collection[str]
+) -> list[int]:
+    """All pages, or: the open page, full pages not stored yet, and every page from the
+    oldest one holding a touched post on (a post that joined or left the middle of the
+    feed shifts the pages after it; one that left is nowhere to be found, so all shift)."""
+    order = plan.order()
+    if touched is None or any(post_id not in in_feed for post_id in touched):
+        return order
+    held = [plan.page_of(post_id) for post_id in touched]
+    start = min((order.index(page) for page in held if page is not None), default=len(order))
+    fresh = {page for page in order if page == OPEN_PAGE or not _stored(store, plan.spec, page)}
+    return [page for at, page in enumerate(order) if at >= start or page in fresh]
+
+
+def _stored(store: Store, spec: FeedSpec, page: int) -> bool:
+    return store.feed_validators(stored_name(spec.archive(page), "atom")) is not None
+
+
+def _publish_document(
+    store: Store,
+    settings: Settings,
+    spec: FeedSpec,
+    items: list[RenderItem],
+    links: DocumentLinks,
+    generation: str,
+) -> int:
+    """Render every format of one document and store those whose bytes changed. All are
+    rendered before any is stored, so a failure writes nothing."""
+    size = max(settings.feed_size, len(items))
+    entries = entries_for(spec, items, feed_size=size)  # once for every format
+    modified = last_updated(entries)
     bodies = {
         fmt: render_feed(
             spec,
             items,
             fmt=fmt,
             public_url=settings.public_url,
-            feed_size=settings.feed_size,
+            feed_size=size,
             labels=labels(),
+            links=links,
+            entries=entries,
         )
         for fmt in FORMATS
     }
@@ -193,16 +219,26 @@ def next_last_modified(computed: datetime, previous: datetime) -> datetime:
     return max(computed, previous + timedelta(seconds=1))
 
 
-def _publish_specs(store: Store, settings: Settings, specs: Iterable[FeedSpec]) -> set[str]:
-    """Render each feed; the feed keys that failed (logged, previous bytes kept)."""
+def _publish_specs(
+    store: Store,
+    settings: Settings,
+    specs: Iterable[FeedSpec],
+    touched: Mapping[FeedSpec, Collection[str]] | None = None,
+) -> set[str]:
+    """Render each feed; the feed keys that failed (logged, previous bytes kept). Then tell
+    the WebSub hub, when there is one, which feeds changed."""
     failed: set[str] = set()
+    changed: list[str] = []
     for spec in dict.fromkeys(specs):
         try:
-            publish_feed(store, settings, spec)
+            ids = None if touched is None else touched.get(spec)
+            publish_feed(store, settings, spec, touched=ids, pinged=changed)
         except Exception:  # an entry point for each feed: one bad feed must not stop the rest
             log.exception("publish.failed", feed=spec.feed_key)
             failed.add(spec.feed_key)
     store.count_publish_failures(len(failed))
+    if settings.websub_hub and changed:
+        ping_hub(settings.websub_hub, changed, user_agent=settings.user_agent)
     return failed
 
 
@@ -223,7 +259,11 @@ def publish_changes(store: Store, settings: Settings, *, consumer: str = "publis
         if not events:
             return done
         specs = {event.event_id: feeds_of_change(event) for event in events}
-        failed = _publish_specs(store, settings, (s for v in specs.values() for s in v))
+        touched: dict[FeedSpec, set[str]] = {}
+        for event in events:
+            for spec in specs[event.event_id]:
+                touched.setdefault(spec, set()).add(event.post_id)
+        failed = _publish_specs(store, settings, list(touched), touched)
         for event in events:
             if not failed & {s.feed_key for s in specs[event.event_id]}:
                 store.ack_change(GROUP, event.event_id)
@@ -234,12 +274,13 @@ def publish_changes(store: Store, settings: Settings, *, consumer: str = "publis
 
 
 def publish_all(store: Store, settings: Settings) -> int:
-    """Render every feed that exists, and every feed stored before (one that lost its last
-    entry becomes empty rather than stale). Idempotent; used after a crawl and at startup.
-    Returns the number of feeds (both formats count as one) rendered."""
+    """Render every feed that exists, every feed the registries name, and every feed stored
+    before (one that lost its last entry becomes empty rather than stale), each with all its
+    archive pages. Idempotent; used after a crawl and at startup. Returns the number of
+    feeds (all formats and pages count as one) rendered."""
     posts = [s.post for s in store.recent_posts(limit=max(store.count_posts(), 1))]
-    specs = feeds_of_posts(posts)
-    specs += [FeedSpec.from_feed_key(key) for key in stored_feed_keys(store)]
+    specs = feeds_of_posts(posts) + feeds_of_registry()
+    specs += [FeedSpec.from_feed_key(key).current for key in stored_feed_keys(store)]
     unique = list(dict.fromkeys(specs))
     failed = _publish_specs(store, settings, unique)
     if failed:
@@ -255,15 +296,7 @@ def stored_feed_keys(store: Store) -> list[str]:
 
 
 def published_feeds(store: Store) -> list[FeedSpec]:
-    """The feeds that can be served, in index order (all, topics, speakers; base first)."""
+    """The feeds that can be served (current documents, not archive pages), in index order
+    (all, topics, speakers; base first)."""
     specs = [FeedSpec.from_feed_key(key) for key in stored_feed_keys(store)]
-    return sort_feeds(specs)
-
-
-def sort_feeds(specs: Iterable[FeedSpec]) -> list[FeedSpec]:
-    kinds = {"all": 0, "topic": 1, "speaker": 2}
-    languages = {lang: i + 1 for i, lang in enumerate(LANGUAGES)}
-    return sorted(
-        set(specs),
-        key=lambda s: (kinds[s.kind], s.key or "", languages.get(s.language or "", 0)),
-    )
+    return sort_feeds(s for s in specs if s.page is None)

@@ -7,16 +7,18 @@ alone, so the same items give the same entries (DESIGN.md, "Feed entries").
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Literal, Protocol
+from typing import Literal
 from urllib.parse import quote
 
+from feeds.render._times import distinct_times
 from services.model import LANGUAGES, Post, Section
 
 Kind = Literal["all", "topic", "speaker"]
-Fmt = Literal["atom", "rss"]
+Fmt = Literal["atom", "rss", "json"]
+FORMATS: tuple[Fmt, ...] = ("atom", "rss", "json")
 
 DEFAULT_FEED_SIZE = 50
 # RFC 4151 tag URIs. The date is the authority's, fixed forever: a post's own date can be
@@ -29,13 +31,21 @@ _DIRS: dict[str, str] = {"topic": "topics", "speaker": "speakers"}
 _KEY_RE = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
 
 
+# An archive page (RFC 5005 section 4): `OPEN_PAGE` is the newest, still filling; pages 1, 2, …
+# are full and never change their entries, oldest first.
+OPEN_PAGE = 0
+_ARCHIVE_RE = re.compile(r"(.+)/archive/(open|[1-9][0-9]{0,8})\Z")
+
+
 @dataclass(frozen=True)
 class FeedSpec:
-    """Which feed: everything, one topic or one person, optionally in one language."""
+    """Which feed: everything, one topic or one person, optionally in one language; and
+    which document of it: the current one (`page` None) or an archive page."""
 
     kind: Kind
     key: str | None = None
     language: str | None = None
+    page: int | None = None
 
     def __post_init__(self) -> None:
         if self.kind == "all":
@@ -48,28 +58,52 @@ class FeedSpec:
             raise ValueError(f"render: unknown feed kind {self.kind!r}")
         if self.language is not None and self.language not in LANGUAGES:
             raise ValueError(f"render: unknown language {self.language!r}")
+        if self.page is not None and (isinstance(self.page, bool) or self.page < 0):
+            raise ValueError(f"render: bad archive page {self.page!r}")
 
     @property
     def _base(self) -> str:
-        return "all" if self.kind == "all" else f"{_DIRS[self.kind]}/{self.key}"
+        base = "all" if self.kind == "all" else f"{_DIRS[self.kind]}/{self.key}"
+        if self.page is None:
+            return base
+        return f"{base}/archive/{'open' if self.page == OPEN_PAGE else self.page}"
+
+    @property
+    def current(self) -> FeedSpec:
+        """The feed's current document (RFC 5005 `current`): this spec without its page."""
+        return replace(self, page=None)
+
+    def archive(self, page: int) -> FeedSpec:
+        return replace(self, page=page)
+
+    @property
+    def frozen(self) -> bool:
+        """A full archive page: its entries never change, so it may be cached for long."""
+        return self.page is not None and self.page != OPEN_PAGE
 
     @property
     def feed_key(self) -> str:
-        """Stable storage key: `all`, `topics/ukraine`, `speakers/pavel-latushka@ru`."""
+        """Stable storage key: `all`, `topics/ukraine`, `speakers/pavel-latushka@ru`,
+        `all/archive/3@en`."""
         return f"{self._base}@{self.language}" if self.language else self._base
 
     @classmethod
     def from_feed_key(cls, text: str) -> FeedSpec:
         base, _, language = text.partition("@")
-        kind_dir, _, key = base.partition("/")
         lang = language or None
+        page = None
+        archived = _ARCHIVE_RE.match(base)
+        if archived:
+            base = archived.group(1)
+            page = OPEN_PAGE if archived.group(2) == "open" else int(archived.group(2))
         if base == "all":
-            return cls("all", None, lang)
+            return cls("all", None, lang, page)
+        kind_dir, _, key = base.partition("/")
         kinds = {v: k for k, v in _DIRS.items()}
         if kind_dir not in kinds or not key:
             raise ValueError(f"render: bad feed key {text!r}")
         kind: Kind = "topic" if kinds[kind_dir] == "topic" else "speaker"
-        return cls(kind, key, lang)
+        return cls(kind, key, lang, page)
 
     def path(self, fmt: Fmt) -> str:
         """URL path under the public URL, e.g. `/feeds/topics/ukraine.rss?lang=ru`."""
@@ -99,6 +133,7 @@ class Entry:
     updated: datetime
     change_note: str | None
     subject: str | None  # the topic slug or person id of the feed; None for `all`
+    published: datetime | None = None
 
     @property
     def topics(self) -> tuple[str, ...]:
@@ -107,54 +142,6 @@ class Entry:
             for slug in section.topics:
                 seen.setdefault(slug)
         return tuple(seen)
-
-
-class PersonLike(Protocol):
-    @property
-    def id(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def name_ru(self) -> str | None: ...
-    @property
-    def name_be(self) -> str | None: ...
-
-
-class TopicLike(Protocol):
-    @property
-    def slug(self) -> str: ...
-    @property
-    def names(self) -> Mapping[str, str]: ...
-
-
-@dataclass(frozen=True)
-class Labels:
-    """Display names by language, passed in so rendering needs no registry (id -> lang -> name)."""
-
-    people: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    topics: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-
-    def person(self, person_id: str, language: str | None) -> str | None:
-        return _pick(self.people.get(person_id, {}), language)
-
-    def topic(self, slug: str, language: str | None) -> str:
-        return _pick(self.topics.get(slug, {}), language) or slug
-
-    @classmethod
-    def from_registries(cls, people: Iterable[PersonLike], topics: Iterable[TopicLike]) -> Labels:
-        return cls(
-            people={p.id: _person_names(p) for p in people},
-            topics={t.slug: dict(t.names) for t in topics},
-        )
-
-
-def _person_names(person: PersonLike) -> dict[str, str]:
-    names = {"en": person.name, "ru": person.name_ru, "be": person.name_be}
-    return {lang: name for lang, name in names.items() if name}
-
-
-def _pick(names: Mapping[str, str], language: str | None) -> str | None:
-    return names.get(language or "en") or names.get("en") or next(iter(names.values()), None)
 
 
 def entry_id(post_id: str, kind: Kind = "all", key: str | None = None) -> str:
@@ -171,15 +158,26 @@ def entries_for(
     """The entries of one feed: newest first by `updated`, ties by id, at most `feed_size`."""
     if feed_size < 1:
         raise ValueError(f"render: feed_size must be positive, not {feed_size}")
-    entries = [
-        entry
-        for item in _latest_versions(items)
-        if spec.language is None or item.post.language == spec.language
-        if (entry := _entry_of(spec, item)) is not None
-    ]
+    entries = _distinct_dates(
+        [
+            entry
+            for item in _latest_versions(items)
+            if spec.language is None or item.post.language == spec.language
+            if (entry := _entry_of(spec, item)) is not None
+        ]
+    )
     entries.sort(key=lambda e: e.id)
     entries.sort(key=lambda e: e.updated, reverse=True)
     return entries[:feed_size]
+
+
+def _distinct_dates(entries: list[Entry]) -> list[Entry]:
+    """Entries with updated and published times unique within the feed (see _times)."""
+    updated = distinct_times({e.post.id: e.updated for e in entries})
+    published = distinct_times({e.post.id: e.published for e in entries if e.published})
+    return [
+        replace(e, updated=updated[e.post.id], published=published.get(e.post.id)) for e in entries
+    ]
 
 
 def last_updated(entries: Sequence[Entry]) -> datetime:
@@ -218,6 +216,7 @@ def _entry_of(spec: FeedSpec, item: RenderItem) -> Entry | None:
         updated=as_utc(item.updated),
         change_note=item.change_note,
         subject=spec.key,
+        published=as_utc(post.published) if post.published else None,
     )
 
 
@@ -240,5 +239,5 @@ def as_utc(value: datetime) -> datetime:
 
 
 def check_fmt(fmt: str) -> None:
-    if fmt not in ("atom", "rss"):
+    if fmt not in FORMATS:
         raise ValueError(f"render: unknown feed format {fmt!r}")

@@ -22,8 +22,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from feeds.catalog import cache_control
 from feeds.publish import PublishError, labels, publish_all, published_feeds
-from feeds.render import FeedSpec, Fmt, render_opml
+from feeds.render import FeedSpec, Fmt
 from feeds.web import _pages as pages
 from feeds.web._api import MAX_BODY, AdminApi, bearer_ok, parse_recrawl
 from feeds.web._cache import CACHE_CONTROL, REVALIDATE_AFTER, FeedCache
@@ -37,6 +38,8 @@ from feeds.web._conditional import (
 from feeds.web._health import health_report
 from feeds.web._lean import LeanFeeds
 from feeds.web._metrics import RequestTiming, StoreCollector, latency_histogram, metrics_endpoint
+from feeds.web._opml import opml_document
+from feeds.web._query import QueryFeeds
 from feeds.web._site import Site
 from services.broker import Broker, broker_url
 from services.errors import StorageError
@@ -61,7 +64,10 @@ __all__ = [
 ]
 
 REDIS_TIMEOUT = 0.5  # seconds: a 503 well within a second of Redis hanging
-_FEED_PATH = re.compile(r"(all|topics/[a-z0-9][a-z0-9-]*|speakers/[a-z0-9][a-z0-9-]*)\.(atom|rss)")
+_FEED_PATH = re.compile(
+    r"((?:all|topics/[a-z0-9][a-z0-9-]*|speakers/[a-z0-9][a-z0-9-]*)"
+    r"(?:/archive/(?:open|[1-9][0-9]{0,8}))?)\.(atom|rss|json)"
+)
 
 
 def plain_feed_key(path: str, query: bytes) -> str | None:
@@ -116,6 +122,7 @@ class _App:
     def __init__(self, settings: Settings, store: Store, broker: Broker | None) -> None:
         self.settings, self.store, self.broker = settings, store, broker
         self.gzip = _GzipCache()
+        self.queries = QueryFeeds(settings, store)
 
     def feed(self, request: Request) -> Response:
         match = _FEED_PATH.fullmatch(request.path_params["path"])
@@ -123,6 +130,8 @@ class _App:
         if lang is not None and lang not in LANGUAGES:
             reason = f"lang must be one of {', '.join(LANGUAGES)}"
             return Response(reason + "\n", 400, media_type="text/plain; charset=utf-8")
+        if match and QueryFeeds.wanted(request, match.group(1)):
+            return self.queries.respond(request, match.group(2))  # type: ignore[arg-type]
         stored = None
         if match:
             base = match.group(1) + (f"@{lang}" if lang else "")
@@ -135,21 +144,16 @@ class _App:
         page = pages.not_found_page(published_feeds(self.store), labels())
         return HTMLResponse(page, status_code=404)
 
-    def index(self, request: Request) -> Response:
-        specs = published_feeds(self.store)
-        counts = self.store.speaker_answer_counts()
-        last = self.store.last_crawl()
-        return HTMLResponse(pages.index_page(specs, counts, labels(), last))
-
     def opml(self, request: Request) -> Response:
         fmt: Fmt = "rss" if request.query_params.get("format") == "rss" else "atom"
+        lang = request.query_params.get("lang")
+        if lang is not None and lang not in LANGUAGES:
+            reason = f"lang must be one of {', '.join(LANGUAGES)}"
+            return Response(reason + "\n", 400, media_type="text/plain; charset=utf-8")
         base = self.settings.public_url.rstrip("/")
-        names = labels()
-        refs = [
-            (pages.feed_title(s, names), base + s.path(fmt), base + "/")
-            for s in published_feeds(self.store)
-        ]
-        return Response(render_opml(refs), media_type="text/x-opml; charset=utf-8")
+        specs = published_feeds(self.store)
+        body = opml_document(specs, labels(), base_url=base, fmt=fmt, language=lang)
+        return Response(body, media_type="text/x-opml; charset=utf-8")
 
     def healthz(self, request: Request) -> Response:
         status, body = health_report(self.store)
@@ -163,7 +167,7 @@ def _feed_response(request: Request, stored: StoredFeed, cache: _GzipCache) -> R
     headers = {
         "ETag": etag,
         "Last-Modified": format_datetime(stored.last_modified.astimezone(UTC), usegmt=True),
-        "Cache-Control": CACHE_CONTROL,
+        "Cache-Control": cache_control(stored.feed_key, CACHE_CONTROL),
         "Vary": "Accept-Encoding",
     }
     # Either variant's tag validates: both name the same feed bytes (RFC 9110 section 13.2.2).
@@ -224,6 +228,7 @@ def create_app(
     app.router.redirect_slashes = False
     app.add_middleware(RequestTiming, histogram=latency)
     app.state.broker = broker
+    app.state.queries = handlers.queries
     cache = FeedCache(store, revalidate_after=revalidate_after)
     return LeanFeeds(app, cache, plain_feed_key, latency)
 

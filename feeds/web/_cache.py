@@ -21,6 +21,7 @@ from email.utils import format_datetime
 import anyio.to_thread
 import structlog
 
+from feeds.catalog import cache_control
 from feeds.web._conditional import gzip_etag
 from services.errors import StorageError
 from services.storage import Store, StoredFeed
@@ -58,7 +59,8 @@ class CachedFeed:
         etag, gz_tag = stored.etag, gzip_etag(stored.etag)
         common = [
             (b"last-modified", _http_date(stored.last_modified).encode()),
-            (b"cache-control", CACHE_CONTROL.encode()),
+            # archive pages that can no longer change are immutable (feeds.catalog)
+            (b"cache-control", cache_control(stored.feed_key, CACHE_CONTROL).encode()),
             (b"vary", b"Accept-Encoding"),
         ]
         kind = [(b"content-type", stored.content_type.encode())]

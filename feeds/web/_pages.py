@@ -1,6 +1,6 @@
-"""The HTML pages: the index of every published feed and the 404 page that lists them.
+"""Feed titles, the last-crawl line of the index, and the 404 page that lists every feed.
 
-Pure: feed specs, answer counts and labels in, HTML text out. The template and the people
+Pure: feed specs, crawl records and labels in, HTML text out. The template and the people
 and topic registries are package data, read once; the caller looks up what is published.
 """
 
@@ -14,11 +14,8 @@ from string import Template
 from typing import Any
 
 from feeds.render import FeedSpec, Labels
-from services.people import get_person
-from services.topics import get_topic
 
 _LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "be": "Беларуская"}
-_MIME = {"atom": "application/atom+xml", "rss": "application/rss+xml"}
 _PAGE = Template(resources.files("feeds.web").joinpath("templates/page.html").read_text("utf-8"))
 
 
@@ -33,25 +30,6 @@ def feed_title(spec: FeedSpec, names: Labels) -> str:
         subject = "all posts"
     suffix = f" ({_LANGUAGE_NAMES[spec.language]})" if spec.language else ""
     return f"NAM-media: {subject}{suffix}"
-
-
-def index_page(
-    specs: Sequence[FeedSpec],
-    counts: Mapping[str, int],
-    names: Labels,
-    last_crawl: Mapping[str, Any] | None = None,
-) -> str:
-    """Every feed in a table by kind; each also as a `<link rel=alternate>` so a reader
-    given the page URL finds them all. Under the title, when the last crawl ran and how it
-    ended: on a first run, an empty page must say why it is empty."""
-    head = "\n".join(
-        f'<link rel="alternate" type="{_MIME[fmt]}" title="{escape(feed_title(s, names))}'
-        f' ({fmt.upper()})" href="{escape(s.path(fmt))}">'
-        for s in specs
-        for fmt in ("atom", "rss")
-    )
-    body = _index_body(specs, counts, last_crawl_line(last_crawl))
-    return _page("NAM-media feeds", body, head)
 
 
 _MOST_CAUSES = 3
@@ -116,59 +94,3 @@ def _links(spec: FeedSpec) -> str:
         f'<a class="fmt" href="{escape(spec.path(f))}">{f.upper()}</a>' for f in ("atom", "rss")
     )
     return f'<span class="lang">{escape(label)}: {fmts}</span>'
-
-
-def _grouped(specs: Sequence[FeedSpec]) -> dict[tuple[str, str | None], list[FeedSpec]]:
-    groups: dict[tuple[str, str | None], list[FeedSpec]] = {}
-    for spec in specs:
-        groups.setdefault((spec.kind, spec.key), []).append(spec)
-    return groups
-
-
-def _index_body(specs: Sequence[FeedSpec], counts: Mapping[str, int], crawled: str) -> str:
-    groups = _grouped(specs)
-    rows: dict[str, list[str]] = {"all": [], "topic": [], "speaker": []}
-    for (kind, key), variants in groups.items():
-        links = "<br>".join(_links(s) for s in variants)
-        rows[kind].append(
-            f'<tr id="{kind}-{escape(key or "all")}">{_cells(kind, key, counts)}'
-            f"<td>{links}</td></tr>"
-        )
-    parts = [
-        "<h1>NAM-media feeds</h1>",
-        "<p>Atom and RSS feeds of NAM-media posts. "
-        '<a href="/feeds.opml">OPML of every feed</a>.</p>',
-        crawled,
-    ]
-    titles = {"all": "All posts, per language", "topic": "Per topic", "speaker": "Per speaker"}
-    heads = {
-        "all": "<th>Feed</th>",
-        "topic": "<th>Topic</th>",
-        "speaker": "<th>Speaker</th><th>In Cyrillic</th><th class=count>Answers</th>",
-    }
-    for kind in ("all", "topic", "speaker"):
-        parts.append(f"<h2>{titles[kind]}</h2><table><tr>{heads[kind]}<th>Subscribe</th></tr>")
-        parts += rows[kind] or ["<tr><td>None yet.</td></tr>"]
-        parts.append("</table>")
-    return "\n".join(parts)
-
-
-def _cells(kind: str, key: str | None, counts: Mapping[str, int]) -> str:
-    if kind == "speaker" and key:
-        person = get_person(key)
-        name = person.name if person else key
-        cyrillic = (
-            " / ".join(dict.fromkeys(n for n in (person.name_be, person.name_ru) if n))
-            if person
-            else ""
-        )
-        return (
-            f"<td>{escape(name)}</td><td class=alt>{escape(cyrillic)}</td>"
-            f"<td class=count>{counts.get(key, 0)}</td>"
-        )
-    if kind == "topic" and key:
-        topic = get_topic(key)
-        names = topic.names if topic else {}
-        other = " / ".join(n for lang, n in names.items() if lang != "en")
-        return f"<td>{escape(names.get('en', key))} <span class=alt>{escape(other)}</span></td>"
-    return "<td>All posts</td>"

@@ -65,6 +65,7 @@ class Settings:
     # post pages per crawl, so a hostile or broken sitemap cannot flood the queue.
     max_urls_per_crawl: int = 20_000
     max_urls_per_sitemap: int = 50_000
+    websub_hub: str | None = None  # a WebSub hub to ping when feeds change; None: no hub
 
     @property
     def allowed_hosts(self) -> frozenset[str]:
@@ -135,6 +136,7 @@ class Settings:
                 _int_between(1, 10_000_000),
                 defaults.max_urls_per_sitemap,
             ),
+            websub_hub=get("NAMFEEDS_WEBSUB_HUB", _base_url, None),
         )
         _check_origin_map(settings)
         return settings

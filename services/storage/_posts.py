@@ -86,6 +86,19 @@ class PostReadMixin:
     ) -> list[StoredPost]:
         """Newest first by published time (first-seen when unknown); filters combine with AND.
         Ties are broken by post id, so the order is stable and renders give the same bytes."""
+        ids = self.recent_post_ids(limit=limit, language=language, topic=topic, speaker=speaker)
+        return self.get_posts(ids)
+
+    @storage_errors("listing recent post ids")
+    def recent_post_ids(
+        self,
+        *,
+        limit: int,
+        language: str | None = None,
+        topic: str | None = None,
+        speaker: str | None = None,
+    ) -> list[str]:
+        """The ids of recent_posts, in its order, without reading the posts."""
         if limit <= 0:
             return []
         indexes = [
@@ -97,9 +110,13 @@ class PostReadMixin:
             )
             if value is not None
         ]
-        ids = self._newest_ids(indexes or [keys.POSTS], limit)
+        return self._newest_ids(indexes or [keys.POSTS], limit)
+
+    @storage_errors("reading posts")
+    def get_posts(self, post_ids: list[str]) -> list[StoredPost]:
+        """The current posts of these ids in one round trip, in order; missing ones left out."""
         pipe = self.client.pipeline(transaction=False)
-        for post_id in ids:
+        for post_id in post_ids:
             pipe.hmget(keys.post(post_id), *_POST_FIELDS)
         stored = (_stored_post(values) for values in pipe.execute())
         return [s for s in stored if s is not None]

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
-from feeds.render import FeedSpec, render_opml
+from feeds.publish import feeds_of_registry, labels
+from feeds.render import FeedSpec, Labels, render_opml
+from feeds.web._opml import opml_document
 
 PUBLIC = "https://feeds.example.org"
 SPECS = [
@@ -57,3 +59,51 @@ def test_markup_in_titles_and_query_strings_is_escaped() -> None:
     data = render_opml(FEEDS)
     assert b"&lt;RSS&gt;" in data and b"&amp; more" in data
     assert data.startswith(b"<?xml")
+
+
+# ---------------------------------------------------------------- the service's OPML
+
+
+def _published() -> list[FeedSpec]:
+    return feeds_of_registry()
+
+
+def _labels() -> Labels:
+    return labels()
+
+
+def test_groups_hold_their_feeds_as_folders() -> None:
+    data = render_opml(groups=[("Topics", FEEDS[:2]), ("Speakers", FEEDS[2:3])])
+    body = ET.fromstring(data).find("body")
+    assert body is not None
+    folders = body.findall("outline")
+    assert [f.get("text") for f in folders] == ["Topics", "Speakers"]
+    assert all(f.get("xmlUrl") is None and f.get("type") is None for f in folders)
+    assert [o.get("xmlUrl") for o in folders[0]] == [f[1] for f in FEEDS[:2]]
+
+
+def test_default_opml_lists_each_feed_once_in_all_languages() -> None:
+    specs = _published()
+    data = opml_document(specs, _labels(), base_url=PUBLIC, fmt="atom", language=None)
+    body = ET.fromstring(data).find("body")
+    assert body is not None
+    groups = {g.get("text"): g.findall("outline") for g in body.findall("outline")}
+    assert list(groups) == ["All", "Topics", "Speakers"]
+    urls = [o.get("xmlUrl") for outlines in groups.values() for o in outlines]
+    assert len(urls) == len(set(urls)) == len([s for s in specs if s.language is None])
+    assert not any("lang=" in (u or "") for u in urls)
+    latushka = next(o for o in groups["Speakers"] if "pavel-latushka" in (o.get("xmlUrl") or ""))
+    assert latushka.get("htmlUrl") == PUBLIC + "/#speaker-pavel-latushka"
+    assert latushka.get("text") == "NAM-media: Pavel Latushka"
+    assert groups["All"][0].get("htmlUrl") == PUBLIC + "/"
+
+
+def test_language_opml_lists_that_languages_feeds_named_in_it() -> None:
+    specs = _published()
+    data = opml_document(specs, _labels(), base_url=PUBLIC, fmt="rss", language="be")
+    outlines = [o for o in ET.fromstring(data).iter("outline") if o.get("xmlUrl")]
+    assert len(outlines) == len([s for s in specs if s.language == "be"])
+    assert all((o.get("xmlUrl") or "").endswith(".rss?lang=be") for o in outlines)
+    names = {o.get("text") for o in outlines}
+    assert "NAM-media: Павел Латушка (Беларуская)" in names
+    assert "NAM-media: Палітвязні (Беларуская)" in names

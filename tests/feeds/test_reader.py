@@ -1,21 +1,23 @@
-"""What a subscriber sees: Debian's `newsboat` subscribed to the feeds of the OPML.
+"""What a subscriber sees: Debian's `newsboat` subscribed through each OPML the service offers.
 
 The mirror is crawled over real HTTP into the test Redis, every feed is published, and the
-app runs under a real uvicorn server on 127.0.0.1. newsboat reloads headless (`-x reload`)
-into its own SQLite cache, which the test reads back: items per feed, guids, content. Then a
-forced re-crawl and an edit at the source must leave the same items, with the edit in them.
+app runs under a real uvicorn server on 127.0.0.1. Each OPML (the default one, which lists
+every feed once in all languages, and the one of each language) is imported with newsboat's
+own importer (`newsboat -i`) into a profile of its own; newsboat reloads headless
+(`-x reload`) into its SQLite cache, which the test reads back: items per feed, guids,
+content. Then a forced re-crawl and an edit at the source must leave the same items, with
+the edit in them.
 
 newsboat keeps one row per guid in its whole cache (its update is `... WHERE guid = ?`), so
-an entry that two subscribed feeds share (the same post in `all` and in `all?lang=en`) is
-one item, filed under whichever feed brought it first. Counting per feed is therefore done
-in profiles whose feeds share no entry: one subscriber to the feeds in all languages, and
-one per language. A further subscriber imports the whole OPML and must end up with exactly
-one item per distinct entry id of all feeds.
+an entry that two subscribed feeds share is one item, filed under whichever feed brought it
+first: an OPML listing `all` beside `all?lang=en` would leave one of them looking empty.
+Each OPML lists feeds that share no entry, so every feed with posts must show all of them.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import sqlite3
 import subprocess
 from collections import Counter
@@ -98,9 +100,16 @@ class Newsboat:
         self.urls.write_text("".join(f"{url}\n" for url in urls), encoding="utf-8")
 
     def import_opml(self, opml: Path) -> list[str]:
-        """Subscribe through newsboat's own OPML import; the URLs it wrote."""
+        """Subscribe through newsboat's own OPML import; the URLs it wrote (a line may go on
+        with tags: the names of the outlines the feed was in)."""
         self._run("-i", str(opml))
-        return [line for line in self.urls.read_text("utf-8").splitlines() if line.strip()]
+        lines = self.urls.read_text("utf-8").splitlines()
+        return [line.split()[0] for line in lines if line.strip()]
+
+    def tags(self) -> dict[str, list[str]]:
+        """The tags newsboat gave each imported URL."""
+        lines = self.urls.read_text("utf-8").splitlines()
+        return {line.split()[0]: shlex.split(line)[1:] for line in lines if line.strip()}
 
     def reload(self) -> None:
         self.errors.unlink(missing_ok=True)
@@ -153,10 +162,9 @@ class Newsboat:
         return {(item.feed, item.guid) for item in self.items()}
 
 
-def ids_seen(everything: Newsboat, profiles: list[Newsboat]) -> list[set[tuple[str, str]]]:
-    """The guids each reader holds: per feed in the profiles; in the OPML subscriber only
-    the guids, since newsboat files a shared entry under the feed that last brought it."""
-    return [{("", guid) for _, guid in everything.guids()}] + [r.guids() for r in profiles]
+def ids_seen(profiles: list[Newsboat]) -> list[set[tuple[str, str]]]:
+    """The (feed, guid) pairs each reader holds."""
+    return [r.guids() for r in profiles]
 
 
 NewReader = Callable[[str], Newsboat]
@@ -197,9 +205,9 @@ def stored_posts(store: Store) -> list[Post]:
     return [s.post for s in store.recent_posts(limit=max(store.count_posts(), 1))]
 
 
-def local_opml(client: httpx.Client) -> bytes:
-    """The OPML with the public base URL swapped for the test server's address."""
-    response = client.get("/feeds.opml")
+def local_opml(client: httpx.Client, lang: str | None) -> bytes:
+    """An OPML with the public base URL swapped for the test server's address."""
+    response = client.get("/feeds.opml", params={"lang": lang} if lang else {})
     assert response.status_code == 200
     return response.content.replace(PUBLIC_URL.encode(), str(client.base_url).rstrip("/").encode())
 
@@ -247,23 +255,25 @@ def test_newsboat_sees_every_item_once_through_recrawl_and_edit(
         posts = stored_posts(store)
 
         client = serve(settings, with_broker=False)
-        opml = tmp_path / "feeds.opml"
-        opml.write_bytes(local_opml(client))
-        listed = opml_urls(opml.read_bytes())
-
-        # One subscriber imports the whole OPML with newsboat's own importer.
-        everything = new_reader("everything")
-        assert sorted(everything.import_opml(opml)) == sorted(listed)
-        # The others subscribe to the feeds of one language choice each.
+        # One subscriber per OPML, each through newsboat's own importer.
         profiles: dict[str, tuple[Newsboat, list[str]]] = {}
         for lang in (None, *LANGUAGES):
-            urls = [u for u in listed if spec_of(u).language == lang]
-            if urls:
-                reader = new_reader(lang or "any-language")
-                reader.subscribe(urls)
-                profiles[lang or "any"] = (reader, urls)
-        assert sum(len(urls) for _, urls in profiles.values()) == len(listed)
-        readers = [everything, *(reader for reader, _ in profiles.values())]
+            name = lang or "any"
+            opml = tmp_path / f"feeds-{name}.opml"
+            opml.write_bytes(local_opml(client, lang))
+            listed = opml_urls(opml.read_bytes())
+            assert listed and all(spec_of(u).language == lang for u in listed), name
+            reader = new_reader(name)
+            assert sorted(reader.import_opml(opml)) == sorted(listed)
+            # the OPML's groups come through as tags
+            assert {t for tags in reader.tags().values() for t in tags} == {
+                "All",
+                "Topics",
+                "Speakers",
+            }
+            profiles[name] = (reader, listed)
+        readers = [reader for reader, _ in profiles.values()]
+        everything = profiles["any"][0]
 
         def reload_and_count() -> tuple[int, dict[str, dict[str, int]]]:
             for reader in readers:
@@ -271,12 +281,14 @@ def test_newsboat_sees_every_item_once_through_recrawl_and_edit(
             fresh = stored_posts(store)
             total = check_everything(everything, fresh)
             per_feed = {k: check_profile(r, urls, fresh) for k, (r, urls) in profiles.items()}
+            for urls in per_feed.values():  # every feed with posts shows items
+                assert all(n > 0 for u, n in urls.items() if expected_count(spec_of(u), fresh))
             return total, per_feed
 
         before = reload_and_count()
         all_feed = next(u for u in profiles["any"][1] if spec_of(u) == FeedSpec("all"))
         assert before[1]["any"][all_feed] == len(posts)
-        seen = ids_seen(everything, readers[1:])
+        seen = ids_seen(readers)
         edited_before = [i for i in profiles["any"][0].items() if i.url == EDITED_POST_URL]
         assert any(OLD_WORDS in i.content for i in edited_before)
 
@@ -286,7 +298,7 @@ def test_newsboat_sees_every_item_once_through_recrawl_and_edit(
         assert again.counts["new"] == again.counts["edited"] == 0, again.as_dict()
         publish_all(store, settings)
         assert reload_and_count() == before
-        assert ids_seen(everything, readers[1:]) == seen
+        assert ids_seen(readers) == seen
 
         # An edit at the source: the answer's words change in the page's own markup.
         page = SITE / EDITED_HOST / f"{EDITED_PATH.lstrip('/')}.html"
@@ -299,10 +311,10 @@ def test_newsboat_sees_every_item_once_through_recrawl_and_edit(
         assert edit.counts["edited"] == 1, edit.as_dict()
         assert publish_changes(store, settings) >= 1
         assert reload_and_count() == before
-        assert ids_seen(everything, readers[1:]) == seen
+        assert ids_seen(readers) == seen
 
     # The edited post is English: the OPML subscriber, the any-language and English ones.
-    for reader in (everything, profiles["any"][0], profiles["en"][0]):
+    for reader in (profiles["any"][0], profiles["en"][0]):
         edited = [i for i in reader.items() if i.url == EDITED_POST_URL]
         assert edited and all(OLD_WORDS not in i.content for i in edited)
         with_answer = [

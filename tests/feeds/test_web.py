@@ -95,11 +95,16 @@ def _path(url: str) -> str:
 
 
 def _opml_urls(client: httpx.Client, fmt: str = "atom") -> list[str]:
-    response = client.get("/feeds.opml", params={"format": fmt})
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/x-opml")
-    root = ET.fromstring(response.content)
-    return [o.attrib["xmlUrl"] for o in root.iter("outline")]
+    """The feeds of the default OPML (all languages) and of each language's OPML."""
+    urls = []
+    for lang in (None, "en", "ru", "be"):
+        params = {"format": fmt} | ({"lang": lang} if lang else {})
+        response = client.get("/feeds.opml", params=params)
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/x-opml")
+        root = ET.fromstring(response.content)
+        urls += [o.attrib["xmlUrl"] for o in root.iter("outline") if "xmlUrl" in o.attrib]
+    return urls
 
 
 # ---------------------------------------------------------------- feeds
@@ -205,7 +210,7 @@ def test_bad_lang_is_400(serve: Serve, mirror: list[Post]) -> None:
 
 def test_unknown_feed_is_a_404_page_listing_the_feeds(serve: Serve, mirror: list[Post]) -> None:
     client = serve()
-    for path in ("/feeds/topics/no-such-topic.atom", "/feeds/all.json", "/nothing"):
+    for path in ("/feeds/topics/no-such-topic.atom", "/feeds/all.xml", "/nothing"):
         response = client.get(path)
         assert response.status_code == 404, path
         assert response.headers["content-type"].startswith("text/html")

@@ -132,6 +132,13 @@ VARIABLES = [
     Variable("NAMFEEDS_REVALIDATE_AFTER", 86400, "0", 0, ("-1", str(30 * 86400 + 1), "1d")),
     Variable("NAMFEEDS_MAX_URLS_PER_CRAWL", 20_000, "500", 500, ("0", "10000001", "many")),
     Variable("NAMFEEDS_MAX_URLS_PER_SITEMAP", 50_000, "100", 100, ("0", "10000001", "1e4")),
+    Variable(
+        "NAMFEEDS_WEBSUB_HUB",
+        None,
+        "https://hub.example.org/",
+        "https://hub.example.org",
+        ("hub.example.org", "ftp://hub.example.org"),
+    ),
 ]
 BY_NAME = {v.name: v for v in VARIABLES}
 BAD = [(v.name, raw) for v in VARIABLES for raw in v.bad]
