@@ -66,7 +66,7 @@ def parse(path: Path, url: str, indent: int) -> None:
 @click.option("--loglevel", default="INFO", show_default=True)
 def worker(concurrency: int, pool: str, visibility_timeout: float | None, loglevel: str) -> None:
     """Run a Celery worker for the crawl and publish tasks, in this process."""
-    from workers.app import VISIBILITY_TIMEOUT, make_celery
+    from workers.app import VISIBILITY_TIMEOUT, make_celery, run_worker
 
     settings = Settings.from_env()
     app = make_celery(
@@ -75,9 +75,8 @@ def worker(concurrency: int, pool: str, visibility_timeout: float | None, loglev
         visibility_timeout=visibility_timeout or VISIBILITY_TIMEOUT,
     )
     app.set_default()
-    app.worker_main(
-        ["worker", f"--concurrency={concurrency}", f"--pool={pool}", f"--loglevel={loglevel}"]
-    )
+    args = [f"--concurrency={concurrency}", f"--pool={pool}", f"--loglevel={loglevel}"]
+    sys.exit(run_worker(app, args))
 
 
 @main.command()
@@ -85,12 +84,13 @@ def worker(concurrency: int, pool: str, visibility_timeout: float | None, loglev
 def beat(loglevel: str) -> None:
     """Run the beat scheduler; with two beats running, only the lock holder schedules."""
     from workers import schedule
-    from workers.app import make_celery
+    from workers.app import make_celery, run_celery
 
     settings = Settings.from_env()
     app = make_celery(settings, shared_redis(settings))
     app.set_default()
-    app.start(["beat", f"--scheduler={schedule.SCHEDULER}", f"--loglevel={loglevel}"])
+    args = ["beat", f"--scheduler={schedule.SCHEDULER}", f"--loglevel={loglevel}"]
+    sys.exit(run_celery(app, args))
 
 
 # -- web and up ------------------------------------------------------------------------------

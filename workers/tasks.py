@@ -12,7 +12,7 @@ import atexit
 import os
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -28,6 +28,11 @@ from services.settings import Settings
 log = structlog.get_logger(__name__)
 
 MAX_BACKOFF = 600.0  # seconds; a site down for longer is caught by the next discovery
+# A queued crawl is expected to start within this grace (three visibility timeouts: time for
+# a task lost with a killed worker to come back and run) plus its place in the queue times
+# the pace of one page (the crawl delay, at least MIN_PACE).
+QUEUED_GRACE_TIMEOUTS = 3
+MIN_PACE = 0.1  # seconds a page costs a worker when no crawl delay applies
 _CHANGED = (Outcome.NEW.value, Outcome.EDITED.value)
 
 _runtime: tuple[int, Deps] | None = None
@@ -66,8 +71,12 @@ def discover(self: Any, force: bool = False, job_id: str | None = None, every: b
     The schedule leaves `every` off; a recrawl asked for by hand sets it."""
     deps = runtime(self.app)
     plan = plan_crawl(deps, force=force, every=every)
-    interval = int(self.app.namfeeds_settings.crawl_interval)
-    queued = [d for d in plan.due if force or deps.store.claim_queued(d.url, 2 * interval)]
+    deadlines = _queue_deadlines(self.app, len(plan.due))
+    queued = [
+        (due, deadline)
+        for due, deadline in zip(plan.due, deadlines, strict=True)
+        if force or deps.store.claim_queued(due.url, _seconds_until(deadline))
+    ]
     failures = [{"url": u, "error": e} for u, e in plan.failures]
     if job_id:
         deps.store.update_job(
@@ -87,10 +96,14 @@ def discover(self: Any, force: bool = False, job_id: str | None = None, every: b
             "failures": failures,
         }
     )
-    for due in queued:
+    for due, deadline in queued:
         lastmod = due.lastmod.isoformat() if due.lastmod else None
+        # The message expires with its queued mark: a crawl lost or stuck past its deadline
+        # is dropped by the worker, and the next discovery queues the page again.
         crawl_url.apply_async(
-            args=(due.url,), kwargs={"force": force, "job_id": job_id, "lastmod": lastmod}
+            args=(due.url,),
+            kwargs={"force": force, "job_id": job_id, "lastmod": lastmod},
+            expires=None if force else deadline,
         )
     log.info("discover.enqueued", urls=len(queued), skipped=len(plan.skipped), job_id=job_id)
     return len(queued)
@@ -126,11 +139,28 @@ def crawl_url(
     return outcome
 
 
+def _queue_deadlines(app: Any, count: int) -> list[datetime]:
+    """When each of `count` crawls queued now should have started, in queue order. A page's
+    queued mark lives until then, so a lost task blocks its page for minutes, not for
+    2 x NAMFEEDS_CRAWL_INTERVAL, while a long queue of live tasks is never queued twice."""
+    now = datetime.now(UTC)
+    grace = QUEUED_GRACE_TIMEOUTS * _visibility_timeout(app)
+    pace = max(float(app.namfeeds_settings.crawl_delay), MIN_PACE)
+    return [now + timedelta(seconds=grace + position * pace) for position in range(count)]
+
+
+def _seconds_until(deadline: datetime) -> int:
+    return max(1, int((deadline - datetime.now(UTC)).total_seconds()))
+
+
+def _visibility_timeout(app: Any) -> float:
+    return float(app.conf.broker_transport_options.get("visibility_timeout", MAX_BACKOFF))
+
+
 def _backoff(task: Any, exc: TransientFetchError) -> float:
     """Exponential with full jitter, at least the server's Retry-After, and well inside the
     visibility timeout: a held (countdown) message past it would be delivered twice."""
-    visibility = task.app.conf.broker_transport_options.get("visibility_timeout", MAX_BACKOFF)
-    cap = min(MAX_BACKOFF, float(visibility) / 2)
+    cap = min(MAX_BACKOFF, _visibility_timeout(task.app) / 2)
     wait = get_exponential_backoff_interval(2, task.request.retries, int(cap), full_jitter=True)
     return min(cap, max(float(wait), exc.retry_after or 0.0, 1.0))
 
