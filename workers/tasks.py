@@ -19,11 +19,11 @@ import structlog
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 
-from feeds.publish import publish_changes
 from services.crawl import Deps, Outcome, build_deps, parse_lastmod, plan_crawl
 from services.crawl import crawl_url as crawl_one
 from services.errors import TransientFetchError
 from services.settings import Settings
+from workers._publishing import DEBOUNCE, publish_once, request_publish
 
 log = structlog.get_logger(__name__)
 
@@ -134,8 +134,10 @@ def crawl_url(
             deps.store.release_queued(url)
             if job_id:  # counted even when the crawl raised: the job must still finish
                 deps.store.count_job_outcome(job_id, outcome)
-    if outcome in _CHANGED:
-        publish.delay()
+    # A redelivered crawl may follow a worker killed between storing a change and asking
+    # for its publish: the second run finds the post the same, so it asks anyway.
+    if outcome in _CHANGED or (self.request.delivery_info or {}).get("redelivered"):
+        request_publish(deps.store, lambda delay: publish.apply_async(countdown=delay))
     return outcome
 
 
@@ -167,10 +169,13 @@ def _backoff(task: Any, exc: TransientFetchError) -> float:
 
 @_task("nam.publish")
 def publish(self: Any) -> int:
-    """Re-render the feeds touched by pending change events; returns how many were rendered.
-    Safe to run any number of times: events are consumed through a consumer group."""
+    """Re-render the feeds touched by pending change events; returns how many events were
+    published. Safe to run any number of times: events are consumed through a consumer
+    group, and one run at a time renders (workers._publishing); a run that finds another
+    one going comes back after DEBOUNCE seconds instead of waiting in a worker slot."""
     deps = runtime(self.app)
-    # one consumer name for every worker: an event a dead worker read is still pending
-    # under it, so the next run (or publish_changes' stale claim) picks it up
-    rendered: int = publish_changes(deps.store, deps.settings)
-    return rendered
+    published = publish_once(deps.store, deps.settings)
+    if published is None:
+        publish.apply_async(countdown=DEBOUNCE)
+        return 0
+    return published

@@ -41,6 +41,8 @@ Feeds and jobs
     nam:stats:publish           hash    counters: renders_written, renders_unchanged,
                                         renders_superseded, failures
     nam:job:<id>                hash    admin API job: each field a JSON value; expires
+    nam:lease:<name>            string  a short lease (a token): `publish-due` while a
+                                        publish run is scheduled, `publishing` while one runs
 """
 
 from __future__ import annotations
@@ -104,6 +106,10 @@ def host_lock(host: str) -> str:
 
 def host_next(host: str) -> str:
     return f"nam:host:{host}:next"
+
+
+def lease(name: str) -> str:
+    return f"nam:lease:{name}"
 
 
 def queued(url: str) -> str:

@@ -8,13 +8,16 @@ from services.errors import StorageError
 from services.storage._codec import storage_errors
 from services.storage._feeds import FeedMixin, JobMixin
 from services.storage._fetch import FetchMixin
+from services.storage._leases import LeaseMixin
 from services.storage._posts import PostReadMixin
 from services.storage._stream import STREAM_MAXLEN, StreamMixin
 from services.storage._upsert import UpsertMixin
 
 
-class Store(UpsertMixin, PostReadMixin, FetchMixin, StreamMixin, FeedMixin, JobMixin):
-    """Posts, fetch state, changes, feeds and jobs in one Redis database."""
+class Store(
+    UpsertMixin, PostReadMixin, FetchMixin, StreamMixin, FeedMixin, JobMixin, LeaseMixin
+):
+    """Posts, fetch state, changes, feeds, jobs and leases in one Redis database."""
 
     def __init__(self, client: redis.Redis, *, stream_maxlen: int = STREAM_MAXLEN) -> None:
         if client.get_connection_kwargs().get("decode_responses"):
@@ -23,6 +26,7 @@ class Store(UpsertMixin, PostReadMixin, FetchMixin, StreamMixin, FeedMixin, JobM
         self._init_upsert(stream_maxlen)
         self._init_stream()
         self._init_jobs()
+        self._init_leases()
 
     @classmethod
     def from_url(cls, url: str) -> Store:
