@@ -16,6 +16,8 @@ import sys
 from typing import Any
 
 from celery import Celery
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 
 from services.broker import broker_url
 from services.errors import ConfigError, NamFeedsError
@@ -36,6 +38,13 @@ RESTORE_EVERY = 5.0
 # connection's `hostname` (`Unrecoverable error: AttributeError ... 'hostname'`, the trace of
 # celery/kombu#582) and the worker stops. Mingle and heartbeats go for the same reason.
 WORKER_FLAGS = ("--without-gossip", "--without-mingle", "--without-heartbeat")
+
+# Beat's own Redis client (the schedule and the lock) retries a lost connection for about
+# two minutes, a second apart at most: by default it gave up within a second of a Redis
+# restart and beat exited. A lock that expired meanwhile is not renewed (redis-py's Lock
+# refuses) and beat exits to wait for it again, so two beats never both schedule.
+BEAT_REDIS_RETRIES = 120
+BEAT_REDIS_BACKOFF_CAP = 1.0
 
 NO_REDIS = (
     "set NAMFEEDS_REDIS_URL to the Redis the workers share, or run `nam-feeds up`, which "
@@ -81,6 +90,9 @@ def make_celery(
         beat_scheduler=schedule.SCHEDULER,
         beat_max_loop_interval=schedule.MAX_LOOP_INTERVAL,
         redbeat_redis_url=broker,
+        redbeat_redis_options={
+            "retry": Retry(ExponentialBackoff(cap=BEAT_REDIS_BACKOFF_CAP), BEAT_REDIS_RETRIES)
+        },
         redbeat_lock_timeout=schedule.LOCK_TIMEOUT,
         timezone="UTC",
     )

@@ -34,24 +34,30 @@ def _ping(redis_url: str) -> bool:
         return False
 
 
-def test_worker_survives_redis_restarts(site: SiteServer, tmp_path: Path) -> None:
+def test_worker_and_beat_survive_redis_restarts(site: SiteServer, tmp_path: Path) -> None:
     server = RedisProcess(tmp_path / "redis").start()
-    worker = Service(
-        "worker", ["worker", "--pool", "solo"], worker_env(site, server.url), tmp_path / "w.log"
-    ).start()
+    env = worker_env(site, server.url)
+    worker = Service("worker", ["worker", "--pool", "solo"], env, tmp_path / "w.log").start()
+    beat = Service("beat", ["beat"], env, tmp_path / "b.log").start()
     try:
         wait_for(lambda: _ping(server.url), 30, "the worker to answer", every=0.2)
-        for down in (0.1, 1.0, 3.0):
+        wait_for(lambda: "Acquired lock" in beat.output(), 30, "beat to take its lock")
+        # Beat keeps its lock through outages shorter than the lock's time; after a longer
+        # one it may exit (non-zero) to wait for the lock again, which a supervisor handles.
+        for down, beat_stays in ((0.1, True), (1.0, True), (3.0, False)):
             server.kill()
             time.sleep(down)
             server.start()
             wait_for(lambda: _ping(server.url), 30, "the worker after a Redis restart", every=0.2)
             assert worker.alive(), worker.output()[-3000:]
+            time.sleep(1.5)  # beat wakes every second: it has used the new connection
+            assert beat.alive() or not beat_stays, beat.output()[-3000:]
         outcome = client_app(server.url).send_task("nam.crawl_url", args=(POST,)).get(timeout=30)
         assert outcome == "new"
         assert "Unrecoverable error" not in worker.output()
     finally:
         worker.stop()
+        beat.stop()
         server.stop()
 
 
