@@ -137,7 +137,7 @@ def test_queued_marks_live_minutes_not_half_an_hour(
         def crawls() -> list[dict[str, Any]]:
             waiting = [json.loads(m)["headers"] for m in broker.lrange("celery", 0, -1)]
             held = [json.loads(m)[0]["headers"] for m in broker.hvals("unacked")]
-            return [h for h in [*waiting, *held] if h["task"] == "nam.crawl_url"]
+            return [h for h in [*waiting, *held] if h["task"] == "nam.crawl_batch"]
 
         found = wait_for(crawls, 30, "queued crawls")
         assert all(h["expires"] for h in found), found
