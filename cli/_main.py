@@ -83,12 +83,12 @@ def parse(path: Path, url: str, indent: int) -> None:
     "--visibility-timeout",
     type=click.FloatRange(1, 86400),
     default=None,
-    help="Seconds before an unacknowledged task is redelivered (default 3600).",
+    help="Seconds before an unacknowledged task is redelivered (default 60).",
 )
 @click.option("--loglevel", default="INFO", show_default=True)
 def worker(concurrency: int, pool: str, visibility_timeout: float | None, loglevel: str) -> None:
     """Run a Celery worker for the crawl and publish tasks, in this process."""
-    from workers.app import VISIBILITY_TIMEOUT, make_celery
+    from workers.app import VISIBILITY_TIMEOUT, make_celery, run_worker
 
     settings = Settings.from_env()
     redis_url = shared_redis(settings)
@@ -98,15 +98,8 @@ def worker(concurrency: int, pool: str, visibility_timeout: float | None, loglev
     app.set_default()
     _route_celery_prints()
     keep_heartbeat(redis_url, "worker")
-    app.worker_main(
-        [
-            *_quiet(),
-            "worker",
-            f"--concurrency={concurrency}",
-            f"--pool={pool}",
-            f"--loglevel={loglevel}",
-        ]
-    )
+    args = [f"--concurrency={concurrency}", f"--pool={pool}", f"--loglevel={loglevel}"]
+    sys.exit(run_worker(app, args, options=_quiet()))
 
 
 @main.command()
@@ -114,14 +107,15 @@ def worker(concurrency: int, pool: str, visibility_timeout: float | None, loglev
 def beat(loglevel: str) -> None:
     """Run the beat scheduler; with two beats running, only the lock holder schedules."""
     from workers import schedule
-    from workers.app import make_celery
+    from workers.app import make_celery, run_celery
 
     settings = Settings.from_env()
     redis_url = shared_redis(settings)
     app = make_celery(settings, redis_url)
     app.set_default()
     keep_heartbeat(redis_url, "beat")
-    app.start([*_quiet(), "beat", f"--scheduler={schedule.SCHEDULER}", f"--loglevel={loglevel}"])
+    args = [*_quiet(), "beat", f"--scheduler={schedule.SCHEDULER}", f"--loglevel={loglevel}"]
+    sys.exit(run_celery(app, args))
 
 
 def _quiet() -> list[str]:

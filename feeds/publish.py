@@ -245,17 +245,28 @@ def _publish_specs(
 # ---------------------------------------------------------------- entry points
 
 
-def publish_changes(store: Store, settings: Settings, *, consumer: str = "publisher") -> int:
+def publish_changes(
+    store: Store,
+    settings: Settings,
+    *,
+    consumer: str = "publisher",
+    stale_after_ms: int | None = None,
+    batch: int | None = None,
+) -> int:
     """Consume the change stream: re-render only the feeds each event touches, then ack it.
 
-    Events left pending by a dead publisher are claimed first. An event is acknowledged only
-    when all its feeds rendered; the rest stay pending and PublishError is raised. Returns the
-    number of events published."""
+    Events left pending by a dead publisher are claimed first (those idle `stale_after_ms`;
+    by default STALE_AFTER_MS; a caller that knows no other publisher runs may pass 0). Each
+    feed is rendered once per `batch` events (BATCH). An event is acknowledged only when all
+    its feeds rendered; the rest stay pending and PublishError is raised. Returns the number
+    of events published."""
+    idle = STALE_AFTER_MS if stale_after_ms is None else stale_after_ms
+    count = batch or BATCH
     done = 0
     while True:
         events = store.claim_stale_changes(
-            GROUP, consumer, min_idle_ms=STALE_AFTER_MS, count=BATCH
-        ) + store.read_changes(GROUP, consumer, count=BATCH)
+            GROUP, consumer, min_idle_ms=idle, count=count
+        ) + store.read_changes(GROUP, consumer, count=count)
         if not events:
             return done
         specs = {event.event_id: feeds_of_change(event) for event in events}

@@ -18,9 +18,11 @@ from services.settings import Settings
 PUBLISH_EVERY = timedelta(minutes=1)
 
 SCHEDULER = "redbeat.RedBeatScheduler"
-# Beat wakes at least this often; RedBeat renews its lock on each wake, so the lock must
-# outlive several wakes or a busy beat would lose it to the other one.
-MAX_LOOP_INTERVAL = 30
+# Beat wakes at least this often and RedBeat renews its lock on each wake; a beat waiting for
+# the lock polls it as often. The lock outlives five wakes, so a busy beat keeps it, and a
+# dead holder's lock is taken over within LOCK_TIMEOUT + MAX_LOOP_INTERVAL seconds (30 s
+# wakes made that 150 s). A wake costs one small Redis round trip.
+MAX_LOOP_INTERVAL = 1
 LOCK_TIMEOUT = 5 * MAX_LOOP_INTERVAL
 
 

@@ -19,11 +19,12 @@ import structlog
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 
-from feeds.publish import publish_changes
 from services.crawl import Deps, Outcome, build_deps, parse_lastmod, plan_crawl
 from services.crawl import crawl_url as crawl_one
 from services.errors import TransientFetchError
 from services.settings import Settings
+from workers._publishing import DEBOUNCE, publish_once, request_publish
+from workers._queueing import alternate_hosts, batch_size, batches, deadlines, seconds_until
 
 log = structlog.get_logger(__name__)
 
@@ -60,14 +61,13 @@ def runtime(app: Any) -> Deps:
 
 @_task("nam.discover")
 def discover(self: Any, force: bool = False, job_id: str | None = None, every: bool = False) -> int:
-    """Find the pages due (services.crawl.plan_crawl) and enqueue one crawl_url each;
-    returns how many were enqueued. A page whose crawl is still queued from the previous
-    round is not queued again, so a site slower to crawl than the interval never piles up.
-    The schedule leaves `every` off; a recrawl asked for by hand sets it."""
+    """Find the pages due (services.crawl.plan_crawl) and enqueue them a few to a
+    nam.crawl_batch; returns how many pages were enqueued. A page whose crawl is still queued
+    from the previous round is not queued again, so a site slower to crawl than the interval
+    never piles up. The schedule leaves `every` off; a recrawl asked for by hand sets it."""
     deps = runtime(self.app)
     plan = plan_crawl(deps, force=force, every=every)
-    interval = int(self.app.namfeeds_settings.crawl_interval)
-    queued = [d for d in plan.due if force or deps.store.claim_queued(d.url, 2 * interval)]
+    queued = _claim(self.app, deps, alternate_hosts(plan.due), force=force)
     failures = [{"url": u, "error": e} for u, e in plan.failures]
     if job_id:
         deps.store.update_job(
@@ -87,13 +87,79 @@ def discover(self: Any, force: bool = False, job_id: str | None = None, every: b
             "failures": failures,
         }
     )
-    for due in queued:
-        lastmod = due.lastmod.isoformat() if due.lastmod else None
-        crawl_url.apply_async(
-            args=(due.url,), kwargs={"force": force, "job_id": job_id, "lastmod": lastmod}
+    for batch in batches(queued, batch_size(self.app.namfeeds_settings.crawl_delay)):
+        # The message expires with its pages' queued marks: a crawl lost or stuck past its
+        # deadline is dropped by the worker, and the next discovery queues the pages again.
+        crawl_batch.apply_async(
+            kwargs={
+                "urls": [due.url for due, _ in batch],
+                "lastmods": [due.lastmod.isoformat() if due.lastmod else None for due, _ in batch],
+                "force": force,
+                "job_id": job_id,
+            },
+            expires=None if force else max(deadline for _, deadline in batch),
         )
     log.info("discover.enqueued", urls=len(queued), skipped=len(plan.skipped), job_id=job_id)
     return len(queued)
+
+
+def _claim(app: Any, deps: Deps, pages: list[Any], *, force: bool) -> list[tuple[Any, datetime]]:
+    """The pages not queued yet, each with the time by which its crawl should have started;
+    a forced crawl takes them all and marks none."""
+    delay = float(app.namfeeds_settings.crawl_delay)
+    times = deadlines(
+        datetime.now(UTC), len(pages), visibility=_visibility_timeout(app), crawl_delay=delay
+    )
+    queued = []
+    for due, deadline in zip(pages, times, strict=True):
+        if force or deps.store.claim_queued(due.url, seconds_until(deadline, datetime.now(UTC))):
+            queued.append((due, deadline))
+    return queued
+
+
+@_task("nam.crawl_batch")
+def crawl_batch(
+    self: Any,
+    urls: list[str],
+    lastmods: list[str | None] | None = None,
+    force: bool = False,
+    job_id: str | None = None,
+) -> list[str]:
+    """Crawl a few pages in one task (what nam.crawl_url does for each); their Outcome values.
+    A page that fails transiently is handed to a nam.crawl_url of its own, with a countdown,
+    so the rest of the batch is not held back or crawled again."""
+    deps = runtime(self.app)
+    outcomes = []
+    for url, lastmod in zip(urls, lastmods or [None] * len(urls), strict=True):
+        outcomes.append(_crawl_in_batch(self, deps, url, force, job_id, lastmod))
+    if set(outcomes) & set(_CHANGED) or _redelivered(self):
+        request_publish(deps.store, lambda delay: publish.apply_async(countdown=delay))
+    return outcomes
+
+
+def _crawl_in_batch(
+    task: Any, deps: Deps, url: str, force: bool, job_id: str | None, lastmod: str | None
+) -> str:
+    outcome = Outcome.FAILED.value
+    handed_off = False
+    try:
+        outcome = crawl_one(url, deps=deps, force=force, lastmod=parse_lastmod(lastmod)).value
+    except TransientFetchError as exc:
+        if task.app.namfeeds_settings.max_retries > 0:
+            handed_off = True
+            crawl_url.apply_async(
+                args=(url,),
+                kwargs={"force": force, "job_id": job_id, "lastmod": lastmod},
+                countdown=_backoff(task.app, 0, exc),
+            )
+            return "retrying"
+        log.warning("crawl.gave_up", url=url, retries=0, error=str(exc))
+    finally:
+        if not handed_off:
+            deps.store.release_queued(url)
+            if job_id:  # counted even when the crawl raised: the job must still finish
+                deps.store.count_job_outcome(job_id, outcome)
+    return outcome
 
 
 @_task("nam.crawl_url")
@@ -114,33 +180,46 @@ def crawl_url(
     except TransientFetchError as exc:
         if self.request.retries < self.app.namfeeds_settings.max_retries:
             retrying = True
-            raise self.retry(exc=exc, countdown=_backoff(self, exc)) from exc
+            countdown = _backoff(self.app, self.request.retries, exc)
+            raise self.retry(exc=exc, countdown=countdown) from exc
         log.warning("crawl.gave_up", url=url, retries=self.request.retries, error=str(exc))
     finally:
         if not retrying:
             deps.store.release_queued(url)
             if job_id:  # counted even when the crawl raised: the job must still finish
                 deps.store.count_job_outcome(job_id, outcome)
-    if outcome in _CHANGED:
-        publish.delay()
+    if outcome in _CHANGED or _redelivered(self):
+        request_publish(deps.store, lambda delay: publish.apply_async(countdown=delay))
     return outcome
 
 
-def _backoff(task: Any, exc: TransientFetchError) -> float:
+def _redelivered(task: Any) -> bool:
+    """A redelivered crawl may follow a worker killed between storing a change and asking
+    for its publish: the second run finds the post the same, so it asks anyway."""
+    return bool((task.request.delivery_info or {}).get("redelivered"))
+
+
+def _visibility_timeout(app: Any) -> float:
+    return float(app.conf.broker_transport_options.get("visibility_timeout", MAX_BACKOFF))
+
+
+def _backoff(app: Any, retries: int, exc: TransientFetchError) -> float:
     """Exponential with full jitter, at least the server's Retry-After, and well inside the
     visibility timeout: a held (countdown) message past it would be delivered twice."""
-    visibility = task.app.conf.broker_transport_options.get("visibility_timeout", MAX_BACKOFF)
-    cap = min(MAX_BACKOFF, float(visibility) / 2)
-    wait = get_exponential_backoff_interval(2, task.request.retries, int(cap), full_jitter=True)
+    cap = min(MAX_BACKOFF, _visibility_timeout(app) / 2)
+    wait = get_exponential_backoff_interval(2, retries, int(cap), full_jitter=True)
     return min(cap, max(float(wait), exc.retry_after or 0.0, 1.0))
 
 
 @_task("nam.publish")
 def publish(self: Any) -> int:
-    """Re-render the feeds touched by pending change events; returns how many were rendered.
-    Safe to run any number of times: events are consumed through a consumer group."""
+    """Re-render the feeds touched by pending change events; returns how many events were
+    published. Safe to run any number of times: events are consumed through a consumer
+    group, and one run at a time renders (workers._publishing); a run that finds another
+    one going comes back after DEBOUNCE seconds instead of waiting in a worker slot."""
     deps = runtime(self.app)
-    # one consumer name for every worker: an event a dead worker read is still pending
-    # under it, so the next run (or publish_changes' stale claim) picks it up
-    rendered: int = publish_changes(deps.store, deps.settings)
-    return rendered
+    published = publish_once(deps.store, deps.settings)
+    if published is None:
+        publish.apply_async(countdown=DEBOUNCE)
+        return 0
+    return published

@@ -31,6 +31,10 @@ from services.storage._codec import (
 from services.storage._records import StoredFeed
 
 JOB_TTL_SECONDS = 7 * 86400
+# A running job with no page finished for this long is reported as "stalled": longer than a
+# page's slowest retry and than the redelivery of a task lost with a killed worker (about a
+# minute), so a healthy crawl never shows it. It goes back to "running" on the next page.
+JOB_STALLED_AFTER_SECONDS = 180
 
 _UPDATE_JOB_LUA = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
@@ -232,7 +236,8 @@ class JobMixin:
         pipe.hincrby(job, outcome, 1)
         pipe.hincrby(job, "done", 1)
         pipe.hget(job, "total")
-        _, done, total = pipe.execute()
+        pipe.hset(job, mapping=json_fields({"updated_at": datetime.now(UTC)}))
+        _, done, total, _ = pipe.execute()
         finished = total is not None and int(done) >= int(total)
         if finished:
             self.update_job(job_id, status="done")
@@ -243,4 +248,16 @@ class JobMixin:
         raw = self.client.hgetall(keys.job(job_id))
         if not raw:
             return None
-        return {as_text(k): json.loads(v) for k, v in raw.items()}
+        job = {as_text(k): json.loads(v) for k, v in raw.items()}
+        return _with_stall(job, datetime.now(UTC))
+
+
+def _with_stall(job: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A running job whose last progress is older than JOB_STALLED_AFTER_SECONDS says so:
+    its tasks were lost or no worker is running, and "running" would hide that."""
+    if job.get("status") != "running" or not isinstance(job.get("updated_at"), str):
+        return job
+    idle = (now - as_time(job["updated_at"])).total_seconds()
+    if idle > JOB_STALLED_AFTER_SECONDS:
+        job = job | {"status": "stalled", "idle_seconds": int(idle)}
+    return job

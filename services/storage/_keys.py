@@ -60,6 +60,8 @@ Feeds and jobs
     nam:stats:publish           hash    counters: renders_written, renders_unchanged,
                                         renders_superseded, failures
     nam:job:<id>                hash    admin API job: each field a JSON value; expires
+    nam:lease:<name>            string  a short lease (a token): `publish-due` while a
+                                        publish run is scheduled, `publishing` while one runs
 
 Processes
     nam:heartbeats              hash    <part>:<host>:<pid> -> Redis time of its last beat
@@ -135,6 +137,10 @@ def host_lock(host: str) -> str:
 
 def host_next(host: str) -> str:
     return f"nam:host:{host}:next"
+
+
+def lease(name: str) -> str:
+    return f"nam:lease:{name}"
 
 
 def queued(url: str) -> str:

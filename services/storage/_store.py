@@ -12,6 +12,7 @@ from services.errors import StorageError
 from services.storage._codec import storage_errors
 from services.storage._feeds import FeedMixin, JobMixin
 from services.storage._fetch import FetchMixin
+from services.storage._leases import LeaseMixin
 from services.storage._outcomes import OutcomeMixin
 from services.storage._posts import PostReadMixin
 from services.storage._quarantine import QuarantineMixin
@@ -28,8 +29,9 @@ class Store(
     StreamMixin,
     FeedMixin,
     JobMixin,
+    LeaseMixin,
 ):
-    """Posts, fetch state, changes, feeds and jobs in one Redis database."""
+    """Posts, fetch state, changes, feeds, jobs and leases in one Redis database."""
 
     def __init__(self, client: redis.Redis, *, stream_maxlen: int = STREAM_MAXLEN) -> None:
         if client.get_connection_kwargs().get("decode_responses"):
@@ -38,6 +40,7 @@ class Store(
         self._init_upsert(stream_maxlen)
         self._init_stream()
         self._init_jobs()
+        self._init_leases()
 
     @classmethod
     def from_url(cls, url: str, *, timeout: float | None = None) -> Store:

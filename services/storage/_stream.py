@@ -77,9 +77,16 @@ class StreamMixin:
         acknowledged. Here the ids come from XPENDING; one that XCLAIM does not return and
         that is gone from the stream is acknowledged, so it stops coming back."""
         self._ensure_group(group)
-        pending: Any = self.client.xpending_range(
-            keys.CHANGES, group, "-", "+", count, idle=min_idle_ms
-        )
+        try:
+            pending: Any = self.client.xpending_range(
+                keys.CHANGES, group, "-", "+", count, idle=min_idle_ms
+            )
+        except redis.ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            # the stream or group was deleted behind our back: nothing is pending in it
+            self._groups.discard(group)
+            return []
         ids: list[str] = [as_text(entry["message_id"]) for entry in pending]
         if not ids:
             return []

@@ -1,0 +1,56 @@
+"""Publishing in bursts: one publish run per burst of changes, one run at a time.
+
+A crawl that stores a change asks for a run (`request_publish`); the first ask of a burst
+schedules it DEBOUNCE seconds later and the rest of the burst finds it scheduled, so a crawl
+of many pages renders each touched feed once per run instead of once per page. A run clears
+the `publish-due` lease before it reads the stream, so a change stored after that read asks
+for the next run: no change waits for the next burst or for beat's safety net.
+
+Only the holder of the `publishing` lease renders. Knowing no other publisher runs, it takes
+over every event left pending at once, so events a killed worker had read are published by
+the next run rather than after feeds.publish's minute of staleness.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from feeds.publish import publish_changes
+from services.settings import Settings
+from services.storage import Store
+
+DUE = "publish-due"
+RUNNING = "publishing"
+# Seconds between the first change of a burst and its run: short enough for an edit to be in
+# its feeds within 2 s of the fetch, long enough to gather the pages fetched meanwhile.
+DEBOUNCE = 0.5
+# A scheduled run that never happened (its worker was killed) stops blocking new asks after
+# this long; beat's minutely run and the broker's redelivery catch the lost one.
+DUE_LEASE = 10.0
+# Longer than a usual run; a killed publisher delays the next run by at most this. A run past
+# it may overlap the next, which is harmless (feeds.publish orders renderings by generation).
+RUN_LEASE = 10.0
+# Events per read: a cold crawl's burst is rendered in one pass, each feed once.
+BATCH = 2000
+
+
+def request_publish(store: Store, schedule: Callable[[float], object]) -> bool:
+    """Schedule a run in DEBOUNCE seconds unless one is already due; True if scheduled."""
+    if store.take_lease(DUE, DUE_LEASE) is None:
+        return False
+    schedule(DEBOUNCE)
+    return True
+
+
+def publish_once(store: Store, settings: Settings) -> int | None:
+    """One run: the number of events published, or None when another run holds the lease
+    (the caller runs again later, since that run may have read the stream before its
+    events)."""
+    token = store.take_lease(RUNNING, RUN_LEASE)
+    if token is None:
+        return None
+    try:
+        store.end_lease(DUE)  # changes stored from here on ask for another run
+        return publish_changes(store, settings, stale_after_ms=0, batch=BATCH)
+    finally:
+        store.end_lease(RUNNING, token)

@@ -1,0 +1,59 @@
+"""How discovered pages are queued: in turn from each host, in small batches, each with the
+time by which it should have started (its queued mark and its message expire then).
+
+Pure apart from the clock: tasks pass in the settings and timeouts they run with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+# A queued crawl is expected to start within this grace (three visibility timeouts: time for
+# a task lost with a killed worker to come back and run) plus its place in the queue times
+# the pace of one page (the crawl delay, at least MIN_PACE).
+QUEUED_GRACE_TIMEOUTS = 3
+MIN_PACE = 0.1  # seconds a page costs a worker when no crawl delay applies
+# Pages per crawl task: a task's broker round trip and acknowledgement cost about as much as
+# a 304, so pages are sent a few at a time. A batch stays well inside the visibility
+# timeout: about BATCH_SECONDS of crawl delays, never more than MAX_BATCH pages.
+BATCH_SECONDS = 10.0
+MAX_BATCH = 20
+
+T = TypeVar("T")
+
+
+def alternate_hosts(due: Sequence[Any]) -> list[Any]:
+    """The pages in turn from each host (www, tilda, www, ...), keeping each host's order.
+    One request at a time per host: worker processes that take consecutive pages of one
+    host wait on each other's turn, while pages of two hosts are fetched side by side."""
+    by_host: dict[str, list[Any]] = {}
+    for page in due:
+        by_host.setdefault(urlsplit(page.url).netloc, []).append(page)
+    queues = list(by_host.values())
+    return [q[i] for i in range(max(map(len, queues), default=0)) for q in queues if i < len(q)]
+
+
+def batch_size(crawl_delay: float) -> int:
+    return max(1, min(MAX_BATCH, int(BATCH_SECONDS / max(crawl_delay, MIN_PACE / 2))))
+
+
+def batches(items: Sequence[T], size: int) -> list[list[T]]:
+    return [list(items[start : start + size]) for start in range(0, len(items), size)]
+
+
+def deadlines(
+    now: datetime, count: int, *, visibility: float, crawl_delay: float
+) -> list[datetime]:
+    """When each of `count` crawls queued now should have started, in queue order. A page's
+    queued mark lives until then, so a lost task blocks its page for minutes, not for
+    2 x NAMFEEDS_CRAWL_INTERVAL, while a long queue of live tasks is never queued twice."""
+    grace = QUEUED_GRACE_TIMEOUTS * visibility
+    pace = max(crawl_delay, MIN_PACE)
+    return [now + timedelta(seconds=grace + position * pace) for position in range(count)]
+
+
+def seconds_until(deadline: datetime, now: datetime) -> int:
+    return max(1, int((deadline - now).total_seconds()))
