@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from functools import cache
 
 import structlog
 
@@ -28,15 +27,14 @@ from feeds.catalog import (
     sort_feeds,
     stored_name,
 )
+from feeds.items import filters, labels, render_item, render_items
 from feeds.render import (
     FORMATS,
     OPEN_PAGE,
     ArchivePlan,
     DocumentLinks,
     FeedSpec,
-    Labels,
     RenderItem,
-    describe_change,
     entries_for,
     last_updated,
     plan_archive,
@@ -44,15 +42,22 @@ from feeds.render import (
 )
 from feeds.websub import ping_hub
 from services.errors import NamFeedsError
-from services.people import all_people
 from services.settings import Settings
-from services.storage import Store, StoredFeed, StoredPost
-from services.topics import all_topics
+from services.storage import Store, StoredFeed
 
 log = structlog.get_logger(__name__)
 
 # the pure part lives in feeds.catalog; callers keep importing these names from here
-__all__ = ["FORMATS", "etag_of", "feeds_of_change", "feeds_of_posts", "sort_feeds", "stored_name"]
+__all__ = [
+    "FORMATS",
+    "etag_of",
+    "feeds_of_change",
+    "feeds_of_posts",
+    "labels",
+    "render_items",
+    "sort_feeds",
+    "stored_name",
+]
 
 GROUP = "publisher"
 CONTENT_TYPES: dict[str, str] = {
@@ -80,40 +85,6 @@ class PublishError(NamFeedsError):
 # ---------------------------------------------------------------- rendering (through Store)
 
 
-@cache
-def labels() -> Labels:
-    return Labels.from_registries(all_people(), all_topics())
-
-
-def render_items(store: Store, spec: FeedSpec, feed_size: int) -> list[RenderItem]:
-    """The stored posts of one feed, each with a change note when it has been edited.
-
-    The newest `feed_size` posts by published time are taken and then ordered by `updated`,
-    so an edit moves a recent post up but does not bring back a years-old one."""
-    return [_render_item(store, s) for s in _feed_posts(store, spec, feed_size)]
-
-
-def _feed_posts(store: Store, spec: FeedSpec, limit: int) -> list[StoredPost]:
-    return store.recent_posts(limit=limit, **_filters(spec))
-
-
-def _filters(spec: FeedSpec) -> dict[str, str | None]:
-    return {
-        "language": spec.language,
-        "topic": spec.key if spec.kind == "topic" else None,
-        "speaker": spec.key if spec.kind == "speaker" else None,
-    }
-
-
-def _render_item(store: Store, stored: StoredPost) -> RenderItem:
-    note = None
-    if stored.version > 1:
-        previous = store.get_version(stored.post.id, stored.version - 1)
-        if previous is not None:
-            note = describe_change(previous.post, stored.post)
-    return RenderItem(stored.post, stored.updated, stored.version, note)
-
-
 def publish_feed(
     store: Store,
     settings: Settings,
@@ -130,7 +101,7 @@ def publish_feed(
     bytes changed are appended to `pinged`, for the WebSub hub."""
     generation = store.feed_generation()  # before reading posts: see the module docstring
     size = settings.feed_size
-    ids = store.recent_post_ids(limit=max(store.count_posts(), 1), **_filters(spec))
+    ids = store.recent_post_ids(limit=max(store.count_posts(), 1), **filters(spec))
     plan = plan_archive(spec, ids, size)
     hub = settings.websub_hub
     current = render_items(store, spec, size)
@@ -138,7 +109,7 @@ def publish_feed(
     if written and pinged is not None:
         pinged.extend(settings.public_url.rstrip("/") + spec.path(fmt) for fmt in FORMATS)
     for page in _pages_to_render(store, plan, touched, set(ids)):
-        items = [_render_item(store, s) for s in store.get_posts(list(plan.pages[page]))]
+        items = [render_item(store, s) for s in store.get_posts(list(plan.pages[page]))]
         links = plan.links(page, hub)
         written += _publish_document(store, settings, spec.archive(page), items, links, generation)
     return written
