@@ -34,6 +34,8 @@ WRITE_FETCH = """
 local function write_fetch(state, urls, failures, id, f)
   -- f: has fetch, url, etag, last_modified, status, fetched_at, lastmod
   if f[1] ~= '1' then return end
+  -- a URL that failed before it gave a post had a state set to expire; now it is kept
+  redis.call('PERSIST', state)
   redis.call('HSET', state, 'post_id', id)
   redis.call('HDEL', state, 'error')
   local names = {'etag', 'last_modified', 'status', 'fetched_at'}
