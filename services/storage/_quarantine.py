@@ -72,16 +72,17 @@ class QuarantineMixin:
         """Publish a freshly parsed post, unless it looks like a broken page of a known post:
         then keep it as the post's quarantined version (kind "quarantined", with a reason)
         and leave the published post, its history and its feeds as they are."""
+        new = measure(post)
         for _ in range(_ROUNDS):
             current = self.post_measures(post.id)
-            reason = suspicion(current[1] if current else None, measure(post))
+            reason = suspicion(current[1] if current else None, new)
             guard = current[0] if current else ""
             try:
                 if reason is None:
                     return self.upsert_post(
                         post, fetched=fetched, now=now, lastmod=lastmod, guard=guard
                     )
-                lost_answers = bool(current and current[1].answers) and not measure(post).answers
+                lost_answers = bool(current and current[1].answers) and not new.answers
                 return self._keep_back(post, reason, lost_answers, guard, fetched, now, lastmod)
             except StaleWrite:
                 continue
