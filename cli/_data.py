@@ -130,6 +130,7 @@ def status() -> None:
                 "by_language": store.counts_by_language(),
                 "last_crawl": store.last_crawl(),
                 "quarantined": store.count_quarantined(),
+                "quarantined_lost_answers": store.count_lost_answers(),
                 "quarantined_posts": store.quarantined_ids()[:QUARANTINED_LISTED],
                 "failure_counts": store.failure_counts(),
                 "failures": store.recent_failures(FAILURES_LISTED),

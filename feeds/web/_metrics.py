@@ -17,6 +17,8 @@ namfeeds_answers_unmatched_speaker     gauge    stored answers, over all current
                                                 by the upsert script (counted in full once)
 namfeeds_posts_quarantined             gauge    posts whose latest parse was kept back as a
                                                 broken page (lost every answer or most text)
+namfeeds_posts_lost_answers            gauge    of those, the ones whose parse found no answers
+                                                though the published version has some
 namfeeds_pages_fetched{status}         gauge    known URLs by the HTTP status of their last
                                                 fetch
 namfeeds_parse_failures                gauge    known URLs whose last fetch could not be
@@ -146,6 +148,11 @@ class StoreCollector(Collector):
             "namfeeds_posts_quarantined",
             "Posts whose latest parse was kept back as a broken page",
             self.store.count_quarantined(),
+        )
+        yield GaugeMetricFamily(
+            "namfeeds_posts_lost_answers",
+            "Posts whose latest parse found no answers though the published version has some",
+            self.store.count_lost_answers(),
         )
         yield from self._publish_counters()
         yield from operations_metrics(Gauges(self.store.client))

@@ -38,6 +38,10 @@ MAX_DEPTH = 3  # an index of indexes is already unusual (sitemaps.org forbids ne
 # Sitemaps and feeds read per crawl: the real origins have about ten. Each is a request at
 # the crawl delay, so an index naming thousands would hold discovery for an hour.
 MAX_SITEMAPS = 100
+# Discovery keeps this many times NAMFEEDS_MAX_URLS_PER_CRAWL: the plan then requests the
+# first that many pages due, and the rest come due in the next crawls, so a site larger than
+# one crawl is still covered, round by round, while memory stays bounded.
+DISCOVERY_FACTOR = 5
 _GZIP_MAGIC = b"\x1f\x8b"
 
 R = TypeVar("R")
@@ -83,7 +87,7 @@ class _Walk:
         self.allowed = settings.allowed_hosts
         self.limit = settings.max_body_bytes
         self.per_sitemap = settings.max_urls_per_sitemap
-        self.per_crawl = settings.max_urls_per_crawl
+        self.most = DISCOVERY_FACTOR * settings.max_urls_per_crawl
         self.found: dict[str, DiscoveredUrl] = {}
         self.failures: list[tuple[str, str]] = []
         self.seen: set[str] = set()
@@ -144,8 +148,8 @@ class _Walk:
             self.failures.append(("discovery", message))
         if self.urls_dropped:
             message = (
-                f"discovery: {self.urls_dropped} post URLs past NAMFEEDS_MAX_URLS_PER_CRAWL="
-                f"{self.per_crawl} were not queued"
+                f"discovery: {self.urls_dropped} post URLs past the {self.most} kept "
+                f"({DISCOVERY_FACTOR} x NAMFEEDS_MAX_URLS_PER_CRAWL) were ignored"
             )
             self.failures.append(("discovery", message))
         if self.sitemaps_skipped or self.urls_dropped:
@@ -168,7 +172,7 @@ class _Walk:
             return
         known = self.found.get(url)
         if known is None:
-            if len(self.found) >= self.per_crawl:
+            if len(self.found) >= self.most:
                 self.urls_dropped += 1
                 return
             self.found[url] = replace(found, url=url)

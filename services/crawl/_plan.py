@@ -6,7 +6,7 @@ unchanged site costs discovery and nothing more.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from services.crawl._discover import discover_report
@@ -30,6 +30,7 @@ class Plan:
     due: list[Due]
     skipped: list[str]  # unchanged by their sitemap lastmod, checked recently enough
     failures: list[tuple[str, str]]  # sitemaps or feeds that could not be read
+    deferred: list[str] = field(default_factory=list)  # due, past the cap: the next crawl
 
 
 def plan_crawl(
@@ -48,7 +49,22 @@ def plan_crawl(
             plan.due.append(Due(found.url, lastmod))
         else:
             plan.skipped.append(found.url)
+    _cap(plan, deps.settings.max_urls_per_crawl)
     return plan
+
+
+def _cap(plan: Plan, most: int) -> None:
+    """Request at most `most` pages: those checked now are not due in the next crawl, so the
+    deferred ones take their turn then."""
+    if len(plan.due) <= most:
+        return
+    plan.deferred = [d.url for d in plan.due[most:]]
+    del plan.due[most:]
+    message = (
+        f"discovery: {len(plan.deferred)} pages due past NAMFEEDS_MAX_URLS_PER_CRAWL={most} "
+        "wait for the next crawl"
+    )
+    plan.failures.append(("discovery", message))
 
 
 def is_due(

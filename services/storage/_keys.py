@@ -24,6 +24,8 @@ Posts
                                         reason, stored_at, seen_at, url, base_version,
                                         answers, text_bytes; gone once a version is stored
     nam:quarantined             set     ids of the posts with a quarantined version
+    nam:quarantined:no-answers  set     those whose quarantined parse lost every answer
+                                        (the broken-markup alarm)
     nam:posts                   zset    post id, scored by published time (or first seen)
     nam:lang:<code>             zset    post ids in that language, same score
     nam:topic:<slug>            zset    post ids with a section tagged <slug>, same score
@@ -83,6 +85,7 @@ FETCH_URLS = "nam:fetch-urls"
 FAILURES = "nam:failures"
 FAILURE_COUNTS = "nam:stats:failures"
 QUARANTINED = "nam:quarantined"
+QUARANTINED_NO_ANSWERS = "nam:quarantined:no-answers"
 CRAWLS = "nam:crawls"
 FEEDS = "nam:feeds"
 HEARTBEATS = "nam:heartbeats"

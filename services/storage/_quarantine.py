@@ -72,16 +72,18 @@ class QuarantineMixin:
         """Publish a freshly parsed post, unless it looks like a broken page of a known post:
         then keep it as the post's quarantined version (kind "quarantined", with a reason)
         and leave the published post, its history and its feeds as they are."""
+        new = measure(post)
         for _ in range(_ROUNDS):
             current = self.post_measures(post.id)
-            reason = suspicion(current[1] if current else None, measure(post))
+            reason = suspicion(current[1] if current else None, new)
             guard = current[0] if current else ""
             try:
                 if reason is None:
                     return self.upsert_post(
                         post, fetched=fetched, now=now, lastmod=lastmod, guard=guard
                     )
-                return self._keep_back(post, reason, guard, fetched, now, lastmod)
+                lost_answers = bool(current and current[1].answers) and not new.answers
+                return self._keep_back(post, reason, lost_answers, guard, fetched, now, lastmod)
             except StaleWrite:
                 continue
         raise StorageError(f"storage: post {post.id} kept changing under its writers")
@@ -104,6 +106,7 @@ class QuarantineMixin:
         self,
         post: Post,
         reason: str,
+        lost_answers: bool,
         guard: str,
         fetched: FetchInfo,
         now: datetime,
@@ -121,6 +124,7 @@ class QuarantineMixin:
             measures.answers,
             measures.text_bytes,
             *fetch_args(fetched, lastmod),
+            "1" if lost_answers else "0",
         ]
         post_keys = [
             keys.post(post.id),
@@ -129,6 +133,7 @@ class QuarantineMixin:
             keys.fetch_state(fetched.url),
             keys.FETCH_URLS,
             keys.FAILURES,
+            keys.QUARANTINED_NO_ANSWERS,
         ]
         try:
             kind, version, updated, _fresh = self._quarantine(keys=post_keys, args=args)
@@ -145,6 +150,12 @@ class QuarantineMixin:
     @storage_errors("counting quarantined posts")
     def count_quarantined(self) -> int:
         return int(self.client.scard(keys.QUARANTINED))
+
+    @storage_errors("counting posts that lost every answer")
+    def count_lost_answers(self) -> int:
+        """Posts whose quarantined parse found no answers though the published one has some:
+        the broken-markup alarm (a markup change the parser does not follow)."""
+        return int(self.client.scard(keys.QUARANTINED_NO_ANSWERS))
 
     @storage_errors("listing quarantined posts")
     def quarantined_ids(self) -> list[str]:

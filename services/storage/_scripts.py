@@ -34,6 +34,8 @@ WRITE_FETCH = """
 local function write_fetch(state, urls, failures, id, f)
   -- f: has fetch, url, etag, last_modified, status, fetched_at, lastmod
   if f[1] ~= '1' then return end
+  -- a URL that failed before it gave a post had a state set to expire; now it is kept
+  redis.call('PERSIST', state)
   redis.call('HSET', state, 'post_id', id)
   redis.call('HDEL', state, 'error')
   local names = {'etag', 'last_modified', 'status', 'fetched_at'}
@@ -51,7 +53,7 @@ end
 UPSERT = """
 -- KEYS: 1 post, 2 versions, 3 all posts, 4 changes, 5 urls, 6 fetch state, 7 fetch urls,
 --       8 language counts, 9 topic counts, 10 speaker answer counts, 11 answer stats,
---       12 quarantine, 13 quarantined ids, 14 failures
+--       12 quarantine, 13 quarantined ids, 14 failures, 15 ids that lost every answer
 -- ARGV: 1 id, 2 packed json, 3 hash, 4 language, 5 topics, 6 speakers, 7 answer counts,
 --       8 published, 9 published score, 10 modified, 11 now, 12 now score, 13 url,
 --       14 language prefix, 15 topic prefix, 16 speaker prefix, 17 stream maxlen,
@@ -67,6 +69,7 @@ write_fetch(KEYS[6], KEYS[7], KEYS[14], id, {ARGV[18], ARGV[19], ARGV[20], ARGV[
 -- whatever was kept back is moot once a version is stored: the page came back, or changed
 local released = redis.call('DEL', KEYS[12])
 redis.call('SREM', KEYS[13], id)
+redis.call('SREM', KEYS[15], id)
 if old[1] == ARGV[3] then
   if not old[11] then redis.call('HSET', KEYS[1], 'answers', ARGV[27], 'text_bytes', ARGV[28]) end
   return {'unchanged', old[2], old[3], '', released}
@@ -164,9 +167,11 @@ return {kind, version, updated, event, released}
 """
 
 QUARANTINE = """
--- KEYS: 1 post, 2 quarantine, 3 quarantined ids, 4 fetch state, 5 fetch urls, 6 failures
+-- KEYS: 1 post, 2 quarantine, 3 quarantined ids, 4 fetch state, 5 fetch urls, 6 failures,
+--       7 ids of those that lost every answer
 -- ARGV: 1 id, 2 packed json, 3 hash, 4 guard, 5 reason, 6 now, 7 url, 8 answers,
---       9 text bytes, 10-16 fetch (has, url, etag, last_modified, status, fetched_at, lastmod)
+--       9 text bytes, 10-16 fetch (has, url, etag, last_modified, status, fetched_at, lastmod),
+--       17 lost every answer ('1' or '0')
 local id = ARGV[1]
 local current = redis.call('HMGET', KEYS[1], 'hash', 'version', 'updated')
 if (current[1] or '') ~= ARGV[4] then return {'stale', '0', '', 0} end
@@ -181,6 +186,7 @@ redis.call('HSET', KEYS[2], 'json', ARGV[2], 'hash', ARGV[3], 'reason', ARGV[5],
   'stored_at', ARGV[6], 'seen_at', ARGV[6], 'url', ARGV[7], 'base_version', current[2],
   'answers', ARGV[8], 'text_bytes', ARGV[9])
 redis.call('SADD', KEYS[3], id)
+if ARGV[17] == '1' then redis.call('SADD', KEYS[7], id) else redis.call('SREM', KEYS[7], id) end
 return {'quarantined', current[2], current[3], 1}
 """
 

@@ -162,6 +162,7 @@ def _upsert_keys(post: Post, fetched: FetchInfo | None) -> list[str]:
         keys.quarantine(post.id),
         keys.QUARANTINED,
         keys.FAILURES,
+        keys.QUARANTINED_NO_ANSWERS,
     ]
 
 

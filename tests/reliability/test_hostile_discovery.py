@@ -10,7 +10,7 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 
-from services.crawl import discover_report, open_deps
+from services.crawl import discover_report, open_deps, plan_crawl
 from services.storage import FAILURES_KEPT, Store
 from tests.feeds.test_cli_crawl import _run
 from tests.fixtures.site import SiteServer
@@ -78,8 +78,13 @@ def test_a_100000_url_sitemap_is_cut_at_the_caps(
     capped = site.settings(max_body_bytes=16 << 20, max_urls_per_crawl=1000)
     with open_deps(capped, redis_url) as deps:
         found = bounded(lambda: discover_report(deps.fetcher, deps.settings))
-    assert len(found.urls) == 1000
-    assert any("past NAMFEEDS_MAX_URLS_PER_CRAWL=1000" in e for _, e in found.failures)
+        plan = bounded(lambda: plan_crawl(deps, every=True))
+    assert len(found.urls) == 5 * 1000  # kept for the next crawls' turns
+    assert any("past the 5000 kept" in e for _, e in found.failures)
+    assert len(plan.due) == 1000 and len(plan.deferred) == 4000
+    assert any(
+        "4000 pages due past NAMFEEDS_MAX_URLS_PER_CRAWL=1000" in e for _, e in plan.failures
+    )
 
 
 def test_a_crawl_through_a_hostile_sitemap_stores_and_publishes_nothing_new(
@@ -95,7 +100,7 @@ def test_a_crawl_through_a_hostile_sitemap_stores_and_publishes_nothing_new(
         summary = bounded(lambda: crawl_and_publish(deps))
     asked = [r for r in site.requests(WWW) if r.path.startswith("/en/post/hostile-")]
     assert 0 < len(asked) <= 40
-    assert any("NAMFEEDS_MAX_URLS_PER_CRAWL=40" in e for _, e in summary.failures)
+    assert any("NAMFEEDS_MAX_URLS_PER_CRAWL=40 wait" in e for _, e in summary.failures)
     assert snapshot(store) == before
 
 

@@ -221,7 +221,9 @@ def test_an_operator_sees_and_accepts_a_quarantined_version(
 
     status = json.loads(_run(env, "status").stdout)
     assert status["quarantined"] == 1 and status["quarantined_posts"] == [post_id]
-    assert scrape(store)["namfeeds_posts_quarantined"] == 1
+    assert status["quarantined_lost_answers"] == 1
+    metrics = scrape(store)
+    assert metrics["namfeeds_posts_quarantined"] == metrics["namfeeds_posts_lost_answers"] == 1
     rows = json.loads(_run(env, "history", post_id).stdout)
     assert [r["version"] for r in rows] == [1, None]
     assert rows[-1]["quarantined"] and rows[-1]["replaces"] == 1 and rows[-1]["answers"] == 0

@@ -104,3 +104,17 @@ def test_a_crawl_asked_for_by_hand_checks_every_page(
     asked = [r for r in site.requests()[since:] if "/tpost/" in r.path or "/post/" in r.path]
     assert again.counts["skipped"] == 0 and len(asked) == 6
     assert all(r.headers.get("if-none-match") for r in asked if r.status == 304)
+
+
+def test_pages_past_the_cap_wait_for_the_next_crawl(
+    site: SiteServer, redis_url: str, store: Store
+) -> None:
+    with open_deps(site.settings(revalidate_after=DAY, max_urls_per_crawl=4), redis_url) as deps:
+        first = crawl_all(deps, every=False)
+        second = crawl_all(deps, every=False)
+        third = crawl_all(deps, every=False)
+    assert sum(first.counts[k] for k in ("new", "failed")) == 4
+    assert second.counts["new"] + second.counts["failed"] == 2  # the other two of six
+    assert store.count_posts() == 5
+    assert sum(third.counts[k] for k in ("new", "failed", "not_modified", "unchanged")) == 0
+    assert any("past NAMFEEDS_MAX_URLS_PER_CRAWL=4" in e for _, e in first.failures)

@@ -69,6 +69,7 @@ def test_an_empty_parse_of_a_known_post_is_kept_back(
     assert store.post_history(post.id) == history
     assert stream_length(redis_client) == 1  # no change event: nothing to publish
     assert store.count_quarantined() == 1 and store.quarantined_ids() == [post.id]
+    assert store.count_lost_answers() == 1  # the broken-markup alarm
     kept = store.get_quarantined(post.id)
     assert kept is not None and kept.post == empty and kept.base_version == 1
     assert (kept.answers, kept.text_bytes) == (0, 0)
@@ -100,6 +101,7 @@ def test_the_page_coming_back_drops_the_quarantine_and_changes_nothing(
     back = store.store_crawled(post, fetched=fetched(post.url, '"a"'), now=LATER)
     assert back.kind == "unchanged" and back.released_quarantine
     assert store.get_quarantined(post.id) is None and store.count_quarantined() == 0
+    assert store.count_lost_answers() == 0
     assert [v.number for v in store.post_history(post.id)] == [1]
     assert stream_length(redis_client) == 1
 
@@ -112,6 +114,7 @@ def test_losing_most_of_the_text_is_kept_back_but_an_edit_is_published(store: St
     assert store.store_crawled(half_gone, fetched=fetched(post.url, '"b"'), now=LATER).kind == (
         "quarantined"
     )
+    assert store.count_quarantined() == 1 and store.count_lost_answers() == 0
     reworded = replace(post, title="The Cabinet answered questions")
     edit = store.store_crawled(reworded, fetched=fetched(post.url, '"c"'), now=LATER)
     assert (edit.kind, edit.version, edit.released_quarantine) == ("edited", 2, True)
