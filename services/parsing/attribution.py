@@ -115,14 +115,17 @@ _ROLE_LINE = re.compile(r"^(?P<role>[^:«»\"“”„]{2,40}):\s*(?P<rest>\S.*)
 
 def role_line(text: str, resolve: Resolver) -> Said | None:
     """`Moderator: Next question, about the army?` or `Пресс-секретарь: …` without quotes:
-    a role with no name speaks, or asks the section's question."""
+    a role with no name speaks, or asks the section's question; so does an outlet's label
+    (`NAM-media: …?`)."""
     match = _ROLE_LINE.match(text)
     if match is None:
         return None
-    speaker = speaker_of(match.group("role"), resolve)
+    label, rest = match.group("role").strip(), match.group("rest").strip()
+    speaker = speaker_of(label, resolve)
+    if speaker is None and rest.endswith("?") and len(label.split()) <= 4:
+        return Said(rest, None, question=True)  # `NAM-media: What next?` in a transcript
     if not isinstance(speaker, Speaker):
         return None
-    rest = match.group("rest").strip()
     if lexicon.asks(speaker.as_written) and rest.endswith("?"):
         return Said(rest, None, question=True)
     return Said(rest, speaker)
