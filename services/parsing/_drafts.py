@@ -52,6 +52,7 @@ class SectionDrafts:
         self._next_speaker: str | Speaker | None = None
         self._open: OpenQuote | None = None  # a quote running on to the next paragraphs
         self._closed: ClosedQuote | None = None  # a quote the next paragraph may attribute
+        self.last_speaker: Speaker | None = None  # of the latest answer, if it had one
 
     def _settle(self) -> None:
         """Before anything new: an open quote that never closed was narration, and a closed
@@ -89,6 +90,9 @@ class SectionDrafts:
             self._open = None  # a new quote: the open one was narration after all
             return False
         end = quotes.ends_quote(text)
+        if end is None and (said := quotes.split_said((self._open.mark or "«") + text)):
+            # the last paragraph closes with a clause: `… parts,” Tsikhanouskaya said.`
+            end = quotes.QuoteShape(said[0], True, said[1])
         if end is None:
             self._open.paragraphs.append(text)
             return True
@@ -139,6 +143,7 @@ class SectionDrafts:
         speakers = self._speakers(speaker) if isinstance(speaker, str) else [speaker]
         for one in speakers:
             self._draft.answers.append(Answer(text=text, speaker=one))
+        self.last_speaker = speakers[-1] if len(speakers) == 1 else None
         self._draft.continuing = continuing
 
     def _speakers(self, attribution: str) -> list[Speaker | None]:

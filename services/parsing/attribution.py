@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from services.model import Speaker
 from services.parsing import clauses, lexicon, quotes
-from services.parsing.roles import pronoun_speaker, speaker_of
+from services.parsing.roles import pronoun_speaker, same_speaker, speaker_of
 from services.parsing.speakers import MentionFinder, Resolver
 
 
@@ -24,12 +24,17 @@ class Said:
 
 
 def attributed(
-    text: str, resolve: Resolver, find_mentions: MentionFinder, previous: str = ""
+    text: str,
+    resolve: Resolver,
+    find_mentions: MentionFinder,
+    previous: str = "",
+    previous_speaker: Speaker | None = None,
 ) -> list[Said] | None:
     """The paragraph's answers, when the grammar attributes at least one of its quotes, or
     when a quote opens the paragraph and others follow; None leaves the paragraph to the
     simpler readings (a single quote, a quote running on to the next paragraphs).
-    `previous` is the narration paragraph before it, where `he said` may find who he is."""
+    `previous` is the narration paragraph before it, where `he said` may find who he is, and
+    `previous_speaker` the known speaker of the answer just before it."""
     if not _may_attribute(text):
         return None
     found = clauses.utterances(text)
@@ -47,7 +52,11 @@ def attributed(
         said = _said(utterance, resolve, shared=whos.count(utterance.who) > 1)
         if said is not None and said.speaker is None and not said.question and utterance.who:
             context = utterance.context.strip() or previous
-            said = Said(said.text, pronoun_speaker(utterance.who, context, find_mentions))
+            if context:
+                speaker = pronoun_speaker(utterance.who, context, find_mentions)
+            else:
+                speaker = same_speaker(utterance.who, previous_speaker)
+            said = Said(said.text, speaker)
         if said is not None:
             out.append(said)
     return out or None

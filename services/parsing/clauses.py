@@ -173,6 +173,19 @@ def _joined(before: str) -> bool:
     return before.strip() in ("", "и", "і", "and", ",")
 
 
+def _introduced(who: str) -> str:
+    """After `По словам`, `According to`: the person, or the name in apposition to a role
+    (`the Cabinet's representative for defence, Valery Sakhashchyk`). A clause after a comma
+    (`По словам Тихановской, Латушко сказал:`) gives two readings: nobody's, then."""
+    parts = [p.strip() for p in who.split(",") if p.strip()]
+    if len(parts) <= 1:
+        return who
+    if any(lexicon.is_speech_verb(w) for p in parts[1:] for w in p.split()):
+        return UNKNOWN
+    named = [p for p in parts if len(p.split()) <= 4 and all(w[:1].isupper() for w in p.split())]
+    return named[-1] if len(named) == 1 else parts[0]
+
+
 def _last_clause(narration: str) -> str:
     """The last sentence of the narration before a quote, without its final mark."""
     last = _SENTENCE_END.split(narration.rstrip())[-1].strip().lstrip(".,;!? ")
@@ -189,8 +202,7 @@ def _before_clause(narration: str) -> str | None:
         return None
     intro = lexicon.INTRO.match(clause)
     if intro:
-        # `По словам Тихановской, Латушко сказал:` has two readings: nobody's, then.
-        return UNKNOWN if "," in intro.group("who") else intro.group("who")
+        return _introduced(intro.group("who"))
     as_ = lexicon.AS.match(clause)
     if as_:
         return beside_verb(as_.group("rest"))
@@ -267,6 +279,9 @@ def _adjacent_merged(spans: list[Span]) -> list[Span]:
         last = merged[-1]
         if span.before.strip(" .,;!?…") or not span.before.strip():
             merged.append(span)
+            continue
+        if not _starts_utterance(last.before):
+            merged.append(span)  # `calls them "extremists". "They are …"`: a phrase, then speech
             continue
         text = join_parts(last.text, span.text, span.before)
         merged[-1] = Span(text, last.before, span.after)

@@ -41,6 +41,7 @@ class _Builder(SectionDrafts):
         self.dialogue = False
         # the narration paragraph just before this block, where `he said` finds who he is
         self._narration = self._prior = ""
+        self._prior_speaker: Speaker | None = None  # of the answer the block before gave
 
     def paragraph(self, block: Block) -> None:
         text = block.text
@@ -100,7 +101,9 @@ class _Builder(SectionDrafts):
         return True
 
     def _attributed(self, text: str) -> list[attribution.Said] | None:
-        return attribution.attributed(text, self._resolve, self._find_mentions, self._prior)
+        return attribution.attributed(
+            text, self._resolve, self._find_mentions, self._prior, self._prior_speaker
+        )
 
     def _said(self, found: list[attribution.Said]) -> None:
         """Quotes with their attributions before, inside or after them, several per
@@ -186,6 +189,7 @@ class _Builder(SectionDrafts):
     def block(self, block: Block) -> None:
         text = block.text
         self._prior, self._narration = self._narration, ""
+        self._prior_speaker, self.last_speaker = self.last_speaker, None
         if block.kind == "empty":
             self.empty_line()
         elif block.kind == "para" and (self._source_line(text) or cues.is_aside(text)):

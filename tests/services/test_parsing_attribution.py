@@ -88,7 +88,10 @@ def _read(path: Path) -> list[Case]:
         if not line or line.startswith("//"):
             continue
         if line.startswith("## "):
-            cases.append(Case(line[3:].strip(), language, held_out="held-out" in path.name))
+            name = line[3:].strip()
+            # a file of mixed languages names each case's language: `ho2-ru-…`
+            lang = language if language in _DATES else name.split("-")[1]
+            cases.append(Case(name, lang, held_out="held-out" in path.name))
             continue
         case = cases[-1]
         if line.startswith("title:"):
