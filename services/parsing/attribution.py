@@ -63,8 +63,8 @@ def attributed(
 
 
 _MARKS = re.compile('[«„“"]')
-# `«…, — подчеркнула Name, — …»`: a dash right after punctuation, before a lowercase verb
-_DASHED = re.compile(r"[,.!?…]\s+[—–]\s+[^\W\d_A-ZА-ЯЁІЎ]")
+# `«…, — подчеркнула Name, — …»`: a dash right after punctuation, then a speech verb
+_DASHED = re.compile(r"[,.!?…]\s+[—–]\s+([^\W\d_]+)")
 
 
 def _may_attribute(text: str) -> bool:
@@ -72,7 +72,9 @@ def _may_attribute(text: str) -> bool:
     quotes.shape_of reads, or hold no quote at all."""
     if not quotes.opens_quote(text):
         return _MARKS.search(text) is not None
-    return quotes.closes_early(text) or _DASHED.search(text) is not None
+    if quotes.closes_early(text):
+        return True
+    return any(lexicon.is_speech_verb(m.group(1)) for m in _DASHED.finditer(text))
 
 
 def _said(utterance: clauses.Utterance, resolve: Resolver, *, shared: bool) -> Said | None:

@@ -148,6 +148,8 @@ def _closing_index(text: str) -> int | None:
     depth = 0
     for mark in _MARKS.finditer(text):
         i = mark.start()
+        if text[i] == "'" and _in_word(text, i):
+            continue  # `don't`, `сем'і`: an apostrophe opens and closes nothing
         if _is_opener(text, i):
             depth += 1
         else:
@@ -165,6 +167,10 @@ def closes_early(text: str) -> bool:
         return False
     rest = text[close + 1 :].strip(_TRAILING)
     return len(rest) > 0 and not rest.startswith("(")
+
+
+def _in_word(text: str, i: int) -> bool:
+    return 0 < i < len(text) - 1 and text[i - 1].isalpha() and text[i + 1].isalpha()
 
 
 def _is_opener(text: str, i: int) -> bool:
