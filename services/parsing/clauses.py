@@ -62,7 +62,7 @@ def utterances(text: str) -> list[Utterance] | None:
             i += 1
             span, merged = spans[i], True
         speaker = carried or who or after
-        context = "".join(s.before for s in spans[: i + 1])
+        context = "".join(s.before for s in spans[: i + 1]) if speaker else ""
         out.append(Utterance(body, speaker, merged, carried is not None and oblique, context))
         i += 1
     return out

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 _OPEN = {"«": "»", "„": "“", "“": "”", '"': '"'}
 _OPENER = re.compile('[«„“"]')
 _GUILLEMETS = re.compile("[«»]")
+# A paragraph of speech holds a few quotes; the grammar's work grows with their number.
+MAX_SPANS = 24
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,8 @@ class Span:
 
 def quote_spans(text: str) -> list[Span] | None:
     """The paragraph's top-level quotations in order, or None when a quote never closes
-    (an open quote belongs to the paragraphs after it, which this grammar does not read)."""
+    (an open quote belongs to the paragraphs after it, which this grammar does not read) or
+    when there are more than MAX_SPANS of them."""
     spans: list[tuple[int, int]] = []
     pos = 0
     while (found := _OPENER.search(text, pos)) is not None:
@@ -38,6 +41,8 @@ def quote_spans(text: str) -> list[Span] | None:
         if end is None:
             return None
         spans.append((i, end))
+        if len(spans) > MAX_SPANS:
+            return None  # not speech but a list of titles, or hostile input: leave it alone
         pos = end + 1
     out = []
     for n, (start, end) in enumerate(spans):

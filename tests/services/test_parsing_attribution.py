@@ -192,3 +192,18 @@ def test_corpus_case(case: Case, builder: str) -> None:
 @pytest.mark.parametrize(("case", "builder"), _cases(held_out=True))
 def test_held_out_case(case: Case, builder: str) -> None:
     _check(case, builder)
+
+
+def test_a_paragraph_of_very_many_quotes_is_left_to_the_simple_readings() -> None:
+    """The clause grammar's work grows with the quotes of a paragraph, so past MAX_SPANS it
+    reads none of them (a hostile page of 20,000 quotes must not take minutes)."""
+    from services.parsing.attribution import attributed
+    from services.parsing.spans import MAX_SPANS, quote_spans
+    from services.people import find_mentions, resolve_speaker
+
+    speech = "«Мы работаем», — сказал Павел Латушко. "
+    assert quote_spans(speech * MAX_SPANS) is not None
+    assert quote_spans(speech * (MAX_SPANS + 1)) is None
+    assert attributed(speech * 5000, resolve_speaker, find_mentions) is None
+    found = attributed(speech * 2, resolve_speaker, find_mentions)
+    assert found is not None and [s.speaker for s in found] == ["Павел Латушко"] * 2
