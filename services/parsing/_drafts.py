@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from services.model import Answer, Speaker
-from services.parsing import cues, quotes
+from services.parsing import cues, lexicon, quotes
 from services.parsing.speakers import Resolver, looks_like_person, narrow
 
 
@@ -105,6 +105,10 @@ class SectionDrafts:
         """A closed quote with a speaker is an answer; without one, the next paragraph may
         name the speaker, or show it was a question."""
         speaker = speaker or self._take_next_speaker()
+        if isinstance(speaker, Speaker) and not speaker.id and body.endswith("?"):
+            if lexicon.asks(speaker.as_written):
+                self.question(body, interview=False)  # `A journalist asked:` `"…?"`
+                return
         if speaker:
             self.answer(body, speaker)
         else:

@@ -140,3 +140,11 @@ def role_line(text: str, resolve: Resolver) -> Said | None:
     if lexicon.asks(speaker.as_written) and rest.endswith("?"):
         return Said(rest, None, question=True)
     return Said(rest, speaker)
+
+
+def introduced(narration: str, resolve: Resolver) -> str | Speaker | None:
+    """The speaker a narration paragraph ending with a colon introduces, by the same clause
+    rules as within a paragraph: `A journalist asked Pavel Latushka:` introduces the
+    journalist, never Latushka."""
+    who = clauses.introducer(narration)
+    return speaker_of(who, resolve) if who else None

@@ -193,6 +193,9 @@ def beside_verb(clause: str, *, allow_trailing: bool = False) -> str | None:
                 return None
             who = " ".join(words[1:]).split(",")[0].strip()
             return who or None
+        if not _subject(words[:k]) and words[k + 1 : k + 2] and words[k + 1][:1].isupper():
+            # `На встрече выступил Павел Латушко:`: the subject follows the verb
+            return " ".join(words[k + 1 :]).split(",")[0].strip()
         if k == len(words) - 1 or (allow_trailing and len(words) - k <= 4):
             return " ".join(words[:k]).strip() or None
         if "," in words[k] or words[k + 1].lower() in ("that", "что", "што"):
@@ -202,6 +205,31 @@ def beside_verb(clause: str, *, allow_trailing: bool = False) -> str | None:
             return " ".join(words[:k])  # `Name told the press in Kyiv`
         return None
     return None
+
+
+_OPENING_WORDS = frozenset(
+    """на в во у ў з с со по па при пры после пасля затем потом тады потым вот это гэта
+    сегодня сёння вчера учора также таксама here then today yesterday also at in on after
+    later""".split()
+)
+
+
+def _subject(words: list[str]) -> bool:
+    """Words before a verb that may be its subject: a name or a role, not an opening such as
+    `На встрече`, `Then`."""
+    for i, word in enumerate(words):
+        if lexicon.is_role_word(word):
+            return True
+        if word[:1].isupper() and (i or word.lower() not in _OPENING_WORDS):
+            return True
+    return False
+
+
+def introducer(narration: str) -> str | None:
+    """The speaker phrase a paragraph ending with a colon introduces for the quote in the
+    next paragraph (`Светлана Тихановская обратилась к участникам:`)."""
+    who = _before_clause(narration)
+    return None if who == UNKNOWN else who
 
 
 def _adjacent_merged(spans: list[Span]) -> list[Span]:

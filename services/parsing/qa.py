@@ -22,7 +22,6 @@ from services.parsing.speakers import (
     Resolver,
     find_interviewee,
     looks_like_person,
-    mentioned_speaker,
 )
 from services.parsing.statements import statement
 
@@ -167,7 +166,7 @@ class _Builder(SectionDrafts):
         if not draft.interview:
             self._narration = text
             if text.endswith(":"):
-                self._next_speaker = mentioned_speaker(text, self._find_mentions)
+                self._next_speaker = attribution.introduced(text, self._resolve)
             return
         if draft.continuing and draft.answers:
             last = draft.answers[-1]

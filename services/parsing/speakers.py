@@ -91,9 +91,3 @@ def find_interviewee(
         if named:
             return None
     return None
-
-
-def mentioned_speaker(text: str, find_mentions: MentionFinder) -> Speaker | None:
-    """One known person named in a paragraph that introduces a quote (`… said:`)."""
-    found = find_mentions(text)
-    return found[0] if len(found) == 1 else None
