@@ -4,8 +4,10 @@ Each case is a short post (its title and paragraphs) and the sections a careful 
 expects: headings, questions, and each answer with its speaker. Every case is built in both
 site builders' markup and parsed from bytes, as a crawled page would be.
 
-The case format (one `.txt` file per language; `held-out` files were written after the
-parser passed the others, and were run before any change made for them):
+The case format (one `.txt` file per language, or a `mixed` file whose case ids name the
+language, `ho2-ru-…`; `held-out` files were written after the parser passed the others,
+and were run before any change made for them; `held-out-2` after the first round was
+fixed):
 
     ## case-id                      starts a case
     title: …                        the post's title
