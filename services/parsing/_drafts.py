@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from services.model import Answer, Speaker
-from services.parsing import cues, quotes
+from services.parsing import cues, lexicon, quotes
 from services.parsing.speakers import Resolver, looks_like_person, narrow
 
 
@@ -52,6 +52,7 @@ class SectionDrafts:
         self._next_speaker: str | Speaker | None = None
         self._open: OpenQuote | None = None  # a quote running on to the next paragraphs
         self._closed: ClosedQuote | None = None  # a quote the next paragraph may attribute
+        self.last_speaker: Speaker | None = None  # of the latest answer, if it had one
 
     def _settle(self) -> None:
         """Before anything new: an open quote that never closed was narration, and a closed
@@ -89,6 +90,9 @@ class SectionDrafts:
             self._open = None  # a new quote: the open one was narration after all
             return False
         end = quotes.ends_quote(text)
+        if end is None and (said := quotes.split_said((self._open.mark or "«") + text)):
+            # the last paragraph closes with a clause: `… parts,” Tsikhanouskaya said.`
+            end = quotes.QuoteShape(said[0], True, said[1])
         if end is None:
             self._open.paragraphs.append(text)
             return True
@@ -101,6 +105,10 @@ class SectionDrafts:
         """A closed quote with a speaker is an answer; without one, the next paragraph may
         name the speaker, or show it was a question."""
         speaker = speaker or self._take_next_speaker()
+        if isinstance(speaker, Speaker) and not speaker.id and body.endswith("?"):
+            if lexicon.asks(speaker.as_written):
+                self.question(body, interview=False)  # `A journalist asked:` `"…?"`
+                return
         if speaker:
             self.answer(body, speaker)
         else:
@@ -139,6 +147,7 @@ class SectionDrafts:
         speakers = self._speakers(speaker) if isinstance(speaker, str) else [speaker]
         for one in speakers:
             self._draft.answers.append(Answer(text=text, speaker=one))
+        self.last_speaker = speakers[-1] if len(speakers) == 1 else None
         self._draft.continuing = continuing
 
     def _speakers(self, attribution: str) -> list[Speaker | None]:

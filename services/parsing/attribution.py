@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from services.model import Speaker
 from services.parsing import clauses, lexicon, quotes
-from services.parsing.roles import pronoun_speaker, speaker_of
+from services.parsing.roles import pronoun_speaker, same_speaker, speaker_of
 from services.parsing.speakers import MentionFinder, Resolver
 
 
@@ -24,12 +24,17 @@ class Said:
 
 
 def attributed(
-    text: str, resolve: Resolver, find_mentions: MentionFinder, previous: str = ""
+    text: str,
+    resolve: Resolver,
+    find_mentions: MentionFinder,
+    previous: str = "",
+    previous_speaker: Speaker | None = None,
 ) -> list[Said] | None:
     """The paragraph's answers, when the grammar attributes at least one of its quotes, or
     when a quote opens the paragraph and others follow; None leaves the paragraph to the
     simpler readings (a single quote, a quote running on to the next paragraphs).
-    `previous` is the narration paragraph before it, where `he said` may find who he is."""
+    `previous` is the narration paragraph before it, where `he said` may find who he is, and
+    `previous_speaker` the known speaker of the answer just before it."""
     if not _may_attribute(text):
         return None
     found = clauses.utterances(text)
@@ -47,15 +52,19 @@ def attributed(
         said = _said(utterance, resolve, shared=whos.count(utterance.who) > 1)
         if said is not None and said.speaker is None and not said.question and utterance.who:
             context = utterance.context.strip() or previous
-            said = Said(said.text, pronoun_speaker(utterance.who, context, find_mentions))
+            if context:
+                speaker = pronoun_speaker(utterance.who, context, find_mentions)
+            else:
+                speaker = same_speaker(utterance.who, previous_speaker)
+            said = Said(said.text, speaker)
         if said is not None:
             out.append(said)
     return out or None
 
 
 _MARKS = re.compile('[«„“"]')
-# `«…, — подчеркнула Name, — …»`: a dash right after punctuation, before a lowercase verb
-_DASHED = re.compile(r"[,.!?…]\s+[—–]\s+[^\W\d_A-ZА-ЯЁІЎ]")
+# `«…, — подчеркнула Name, — …»`: a dash right after punctuation, then a speech verb
+_DASHED = re.compile(r"[,.!?…]\s+[—–]\s+([^\W\d_]+)")
 
 
 def _may_attribute(text: str) -> bool:
@@ -63,7 +72,9 @@ def _may_attribute(text: str) -> bool:
     quotes.shape_of reads, or hold no quote at all."""
     if not quotes.opens_quote(text):
         return _MARKS.search(text) is not None
-    return quotes.closes_early(text) or _DASHED.search(text) is not None
+    if quotes.closes_early(text):
+        return True
+    return any(lexicon.is_speech_verb(m.group(1)) for m in _DASHED.finditer(text))
 
 
 def _said(utterance: clauses.Utterance, resolve: Resolver, *, shared: bool) -> Said | None:
@@ -115,14 +126,25 @@ _ROLE_LINE = re.compile(r"^(?P<role>[^:«»\"“”„]{2,40}):\s*(?P<rest>\S.*)
 
 def role_line(text: str, resolve: Resolver) -> Said | None:
     """`Moderator: Next question, about the army?` or `Пресс-секретарь: …` without quotes:
-    a role with no name speaks, or asks the section's question."""
+    a role with no name speaks, or asks the section's question; so does an outlet's label
+    (`NAM-media: …?`)."""
     match = _ROLE_LINE.match(text)
     if match is None:
         return None
-    speaker = speaker_of(match.group("role"), resolve)
+    label, rest = match.group("role").strip(), match.group("rest").strip()
+    speaker = speaker_of(label, resolve)
+    if speaker is None and rest.endswith("?") and len(label.split()) <= 4:
+        return Said(rest, None, question=True)  # `NAM-media: What next?` in a transcript
     if not isinstance(speaker, Speaker):
         return None
-    rest = match.group("rest").strip()
     if lexicon.asks(speaker.as_written) and rest.endswith("?"):
         return Said(rest, None, question=True)
     return Said(rest, speaker)
+
+
+def introduced(narration: str, resolve: Resolver) -> str | Speaker | None:
+    """The speaker a narration paragraph ending with a colon introduces, by the same clause
+    rules as within a paragraph: `A journalist asked Pavel Latushka:` introduces the
+    journalist, never Latushka."""
+    who = clauses.introducer(narration)
+    return speaker_of(who, resolve) if who else None

@@ -14,24 +14,13 @@ import re
 from dataclasses import dataclass
 
 from services.parsing import lexicon
+from services.parsing.spans import Span, quote_spans
 
-_OPEN = {"«": "»", "„": "“", "“": "”", '"': '"'}
-_OPENER = re.compile('[«„“"]')
-_GUILLEMETS = re.compile("[«»]")
 _SENTENCE_END = re.compile(r"(?:(?<=[^\W\d_]{2})|(?<=[»\"”)]))[.!?](?:\s+|$)")
 
 
 # The speaker phrase of a quote that is introduced as speech but by nobody one can name.
 UNKNOWN = "?"
-
-
-@dataclass(frozen=True)
-class Span:
-    """One quotation: its text, and the narration on either side of it."""
-
-    text: str
-    before: str
-    after: str
 
 
 @dataclass(frozen=True)
@@ -41,63 +30,6 @@ class Utterance:
     merged: bool = False  # the quote was interrupted by its attribution
     oblique: bool = False  # the speaker is named in the genitive: `По словам Name,`
     context: str = ""  # the narration of the paragraph before the quote
-
-
-def quote_spans(text: str) -> list[Span] | None:
-    """The paragraph's top-level quotations in order, or None when a quote never closes
-    (an open quote belongs to the paragraphs after it, which this grammar does not read)."""
-    spans: list[tuple[int, int]] = []
-    pos = 0
-    while (found := _OPENER.search(text, pos)) is not None:
-        i = found.start()
-        if not _opens(text, i):
-            pos = i + 1
-            continue
-        end = _close_of(text, i)
-        if end is None:
-            return None
-        spans.append((i, end))
-        pos = end + 1
-    out = []
-    for n, (start, end) in enumerate(spans):
-        left = spans[n - 1][1] + 1 if n else 0
-        right = spans[n + 1][0] if n + 1 < len(spans) else len(text)
-        out.append(Span(text[start + 1 : end].strip(), text[left:start], text[end + 1 : right]))
-    return out
-
-
-def _opens(text: str, i: int) -> bool:
-    if text[i] in "«„":
-        return True
-    before = text[i - 1] if i else " "
-    after = text[i + 1] if i + 1 < len(text) else " "
-    return (before.isspace() or before in "([—–-:") and not after.isspace()
-
-
-def _close_of(text: str, start: int) -> int | None:
-    """The mark that closes the quote opened at `start`: guillemets nest, and a straight or
-    curly quote closes where punctuation, a space or the end follows it (an unbalanced inner
-    quote, `a "dialogue. We …"`, stays inside)."""
-    if text[start] == "«":
-        depth = 0
-        for mark in _GUILLEMETS.finditer(text, start + 1):
-            if mark.group() == "«":
-                depth += 1
-            elif depth:
-                depth -= 1
-            else:
-                return mark.start()
-        return None
-    closer = _OPEN[text[start]]
-    i = text.find(closer, start + 1)
-    while i != -1 and closer in '"”' and not _ends_word(text, i):
-        i = text.find(closer, i + 1)
-    return None if i == -1 else i
-
-
-def _ends_word(text: str, i: int) -> bool:
-    after = text[i + 1] if i + 1 < len(text) else " "
-    return not after.isalnum()
 
 
 def utterances(text: str) -> list[Utterance] | None:
@@ -130,7 +62,7 @@ def utterances(text: str) -> list[Utterance] | None:
             i += 1
             span, merged = spans[i], True
         speaker = carried or who or after
-        context = "".join(s.before for s in spans[: i + 1])
+        context = "".join(s.before for s in spans[: i + 1]) if speaker else ""
         out.append(Utterance(body, speaker, merged, carried is not None and oblique, context))
         i += 1
     return out
@@ -173,6 +105,19 @@ def _joined(before: str) -> bool:
     return before.strip() in ("", "и", "і", "and", ",")
 
 
+def _introduced(who: str) -> str:
+    """After `По словам`, `According to`: the person, or the name in apposition to a role
+    (`the Cabinet's representative for defence, Valery Sakhashchyk`). A clause after a comma
+    (`По словам Тихановской, Латушко сказал:`) gives two readings: nobody's, then."""
+    parts = [p.strip() for p in who.split(",") if p.strip()]
+    if len(parts) <= 1:
+        return who
+    if any(lexicon.is_speech_verb(w) for p in parts[1:] for w in p.split()):
+        return UNKNOWN
+    named = [p for p in parts if len(p.split()) <= 4 and all(w[:1].isupper() for w in p.split())]
+    return named[-1] if len(named) == 1 else parts[0]
+
+
 def _last_clause(narration: str) -> str:
     """The last sentence of the narration before a quote, without its final mark."""
     last = _SENTENCE_END.split(narration.rstrip())[-1].strip().lstrip(".,;!? ")
@@ -189,8 +134,7 @@ def _before_clause(narration: str) -> str | None:
         return None
     intro = lexicon.INTRO.match(clause)
     if intro:
-        # `По словам Тихановской, Латушко сказал:` has two readings: nobody's, then.
-        return UNKNOWN if "," in intro.group("who") else intro.group("who")
+        return _introduced(intro.group("who"))
     as_ = lexicon.AS.match(clause)
     if as_:
         return beside_verb(as_.group("rest"))
@@ -249,6 +193,9 @@ def beside_verb(clause: str, *, allow_trailing: bool = False) -> str | None:
                 return None
             who = " ".join(words[1:]).split(",")[0].strip()
             return who or None
+        if not _subject(words[:k]) and words[k + 1 : k + 2] and words[k + 1][:1].isupper():
+            # `На встрече выступил Павел Латушко:`: the subject follows the verb
+            return " ".join(words[k + 1 :]).split(",")[0].strip()
         if k == len(words) - 1 or (allow_trailing and len(words) - k <= 4):
             return " ".join(words[:k]).strip() or None
         if "," in words[k] or words[k + 1].lower() in ("that", "что", "што"):
@@ -260,6 +207,31 @@ def beside_verb(clause: str, *, allow_trailing: bool = False) -> str | None:
     return None
 
 
+_OPENING_WORDS = frozenset(
+    """на в во у ў з с со по па при пры после пасля затем потом тады потым вот это гэта
+    сегодня сёння вчера учора также таксама here then today yesterday also at in on after
+    later""".split()
+)
+
+
+def _subject(words: list[str]) -> bool:
+    """Words before a verb that may be its subject: a name or a role, not an opening such as
+    `На встрече`, `Then`."""
+    for i, word in enumerate(words):
+        if lexicon.is_role_word(word):
+            return True
+        if word[:1].isupper() and (i or word.lower() not in _OPENING_WORDS):
+            return True
+    return False
+
+
+def introducer(narration: str) -> str | None:
+    """The speaker phrase a paragraph ending with a colon introduces for the quote in the
+    next paragraph (`Светлана Тихановская обратилась к участникам:`)."""
+    who = _before_clause(narration)
+    return None if who == UNKNOWN else who
+
+
 def _adjacent_merged(spans: list[Span]) -> list[Span]:
     """`«…». «…». (Name)`: quotes with nothing but punctuation between them are one."""
     merged = [spans[0]]
@@ -267,6 +239,9 @@ def _adjacent_merged(spans: list[Span]) -> list[Span]:
         last = merged[-1]
         if span.before.strip(" .,;!?…") or not span.before.strip():
             merged.append(span)
+            continue
+        if not _starts_utterance(last.before):
+            merged.append(span)  # `calls them "extremists". "They are …"`: a phrase, then speech
             continue
         text = join_parts(last.text, span.text, span.before)
         merged[-1] = Span(text, last.before, span.after)

@@ -36,6 +36,21 @@ _ASIDE = re.compile(
 _NUMBER = re.compile(r"^\d{1,2}\s*[.)]\s+(?=\S)")
 
 
+_INTERVIEW_TITLE = re.compile(
+    r"\b(?:interview|интервью|інтэрв['’]ю)\b|^(?:разговор|размова|беседа|гутарка)\b",
+    re.IGNORECASE,
+)
+
+
+def is_interview_title(title: str) -> bool:
+    return _INTERVIEW_TITLE.search(title) is not None
+
+
+def is_dash_question(text: str) -> bool:
+    """`— Что дальше?`: in an interview written as a dialogue, the interviewer's line."""
+    return text[:1] in "—–" and text.rstrip().endswith("?")
+
+
 def is_aside(text: str) -> bool:
     return len(text) <= 300 and _ASIDE.match(text) is not None
 

@@ -19,18 +19,21 @@ _RU_LEMMAS = """сказать говорить отметить отмечат�
 рассказать рассказывать ответить отвечать уточнить уточнять напомнить напоминать признать
 признавать констатировать резюмировать указать указывать объяснить объяснять считать
 выступить заверить заверять призвать призывать предупредить предупреждать поблагодарить
-благодарить написать писать обратиться обращаться""".split()
+благодарить написать писать обратиться обращаться спросить спрашивать поделиться делиться
+прокомментировать комментировать высказаться высказываться отреагировать""".split()
 
 # Belarusian past tenses by stem (-ў, -ла, -лі, -ўшы follow), then the other forms.
 _BE_PAST_STEMS = """сказа каза адзначы адзнача заяві заяўля падкрэслі падкрэсліва дада дадава
 растлумачы тлумачы патлумачы паведамі паведамля расказа расказва адказа адказва удакладні
 нагада нагадва прызна прызнава канстатава заўважы заўважа лічы закліка папярэдзі запэўні
-выказа выступі падзякава дзякава напіса піса""".split()
+выказа выступі падзякава дзякава напіса піса спыта пыта зазначы пракаментава каментава
+падкрэсьлі""".split()
 _BE_FORMS = (
     """скажа кажа кажуць кажучы адзначае адзначаюць адзначыць заяўляе заяўляюць заявіць
 падкрэслівае падкрэсліваюць падкрэсліць дадае дадаюць дадасць дадаючы тлумачыць паведамляе
 расказвае адказвае адказваюць адкажа нагадвае заўважае лічыць заклікае звярнуўся
-звярнулася звярнуліся дзякуе піша""".split()
+звярнулася звярнуліся дзякуе піша зазначае распавёў распавяла распавялі распавядае
+падзяліўся падзялілася падзяліліся выказаўся выказалася выказаліся""".split()
     + [stem + ending for stem in _BE_PAST_STEMS for ending in ("ў", "ла", "лі", "ўшы")]
 )
 
@@ -40,7 +43,8 @@ told tells answered answers replied replies remarked remarks pointed observed ob
 declared declares insisted insists recalled recalls warned warns underlined underlines
 commented comments confirmed confirms argued argues asserted asserts continued continues
 concluded concludes announced announces assured assures urged urges thanked thanks wrote
-writes posted tweeted appealed addressed""".split()
+writes posted tweeted appealed addressed asked asks shared believes reiterated
+highlighted responded""".split()
 
 # Words naming a role, by how they start: a role with no name is an unknown speaker, and a
 # role before a name is not part of it.
@@ -97,7 +101,8 @@ def _russian_forms() -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def speech_verbs() -> frozenset[str]:
-    return _russian_forms() | frozenset(_BE_FORMS) | frozenset(_EN_FORMS)
+    listed = (form.replace("ё", "е") for form in (*_BE_FORMS, *_EN_FORMS))
+    return _russian_forms() | frozenset(listed)
 
 
 def is_speech_verb(word: str) -> bool:

@@ -22,7 +22,6 @@ from services.parsing.speakers import (
     Resolver,
     find_interviewee,
     looks_like_person,
-    mentioned_speaker,
 )
 from services.parsing.statements import statement
 
@@ -37,8 +36,11 @@ class _Builder(SectionDrafts):
         super().__init__(resolve, interviewee)
         self._find_mentions = find_mentions
         self.source: str | None = None
+        # an interview by its title: a plain `— …?` line asks, as a bold one does elsewhere
+        self.dialogue = False
         # the narration paragraph just before this block, where `he said` finds who he is
         self._narration = self._prior = ""
+        self._prior_speaker: Speaker | None = None  # of the answer the block before gave
 
     def paragraph(self, block: Block) -> None:
         text = block.text
@@ -60,7 +62,9 @@ class _Builder(SectionDrafts):
             return True
         text = quotes.strip_dash(text)
         if speaker is None:
-            found = attribution.attributed(text, self._resolve, self._find_mentions, self._prior)
+            # An interview's answer may quote someone in passing; it stays the answer.
+            told = self._draft.interview and not quotes.opens_quote(text)
+            found = None if told else self._attributed(text)
             prefixed = quotes.name_prefix(text)
             if found is not None and (len(found) > 1 or not prefixed or found[0].speaker):
                 self._said(found)
@@ -94,6 +98,11 @@ class _Builder(SectionDrafts):
         mark = text[0]
         self._open = OpenQuote([shape.body], speaker or self._take_next_speaker(), mark)
         return True
+
+    def _attributed(self, text: str) -> list[attribution.Said] | None:
+        return attribution.attributed(
+            text, self._resolve, self._find_mentions, self._prior, self._prior_speaker
+        )
 
     def _said(self, found: list[attribution.Said]) -> None:
         """Quotes with their attributions before, inside or after them, several per
@@ -157,7 +166,7 @@ class _Builder(SectionDrafts):
         if not draft.interview:
             self._narration = text
             if text.endswith(":"):
-                self._next_speaker = mentioned_speaker(text, self._find_mentions)
+                self._next_speaker = attribution.introduced(text, self._resolve)
             return
         if draft.continuing and draft.answers:
             last = draft.answers[-1]
@@ -179,6 +188,7 @@ class _Builder(SectionDrafts):
     def block(self, block: Block) -> None:
         text = block.text
         self._prior, self._narration = self._narration, ""
+        self._prior_speaker, self.last_speaker = self.last_speaker, None
         if block.kind == "empty":
             self.empty_line()
         elif block.kind == "para" and (self._source_line(text) or cues.is_aside(text)):
@@ -192,7 +202,7 @@ class _Builder(SectionDrafts):
             self.answer(closed.text, name)
         elif label := cues.transcript_label(text):
             self._labelled(label, text)
-        elif cues.is_question(block):
+        elif cues.is_question(block) or (self.dialogue and cues.is_dash_question(text)):
             self._settle()
             self.question(quotes.strip_dash(text), interview=True)
         elif block.bold and (name := self._speaker_line(text)):
@@ -222,6 +232,7 @@ def build_sections(
         return cache[0]
 
     builder = _Builder(resolve, find_mentions, interviewee)
+    builder.dialogue = cues.is_interview_title(title)
     for block in block_list:
         builder.block(block)
     builder.close_section()

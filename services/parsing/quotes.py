@@ -81,7 +81,8 @@ def split_attribution(text: str) -> tuple[str, str | None]:
 def _names_the_speaker(tail: str, name: str) -> bool:
     """The words before the name introduce it (`said`, `заявил представитель Кабинета`),
     rather than carry on the sentence (`Mykola Azarov told the press in Kyiv`)."""
-    words = tail[: len(tail) - len(name)].replace(",", " ").split() if tail.endswith(name) else []
+    at = tail.find(name)
+    words = tail[: max(at, 0)].replace(",", " ").split()
     verbs = [i for i, word in enumerate(words) if lexicon.is_speech_verb(word)]
     if verbs and lexicon.takes_listener(words[verbs[-1]]):
         return False  # `the volunteer told Name`: Name listened
@@ -148,6 +149,8 @@ def _closing_index(text: str) -> int | None:
     depth = 0
     for mark in _MARKS.finditer(text):
         i = mark.start()
+        if text[i] == "'" and _in_word(text, i):
+            continue  # `don't`, `сем'і`: an apostrophe opens and closes nothing
         if _is_opener(text, i):
             depth += 1
         else:
@@ -165,6 +168,10 @@ def closes_early(text: str) -> bool:
         return False
     rest = text[close + 1 :].strip(_TRAILING)
     return len(rest) > 0 and not rest.startswith("(")
+
+
+def _in_word(text: str, i: int) -> bool:
+    return 0 < i < len(text) - 1 and text[i - 1].isalpha() and text[i + 1].isalpha()
 
 
 def _is_opener(text: str, i: int) -> bool:
@@ -270,7 +277,8 @@ def looks_like_attribution(text: str) -> str | None:
     """A paragraph that is only a name: `(S. Tsikhanouskaya)`, `— В. Ковалевский`, `V. Azarau.`"""
     text = strip_dash(text.strip())
     if text.startswith("(") and text.rstrip(".; ").endswith(")"):
-        return name_from(text.rstrip(".; ")[1:-1])
+        inside = text.rstrip(".; ")[1:-1]
+        return None if ":" in inside else name_from(inside)  # `(Photo: Name)` credits nobody
     if text.endswith(":"):
         return None  # `Political Prisoners:` heads what follows; it names no one
     name = text.split(",")[0]  # a role may follow: `— Pavel Latushka, Deputy Head of …`

@@ -57,7 +57,10 @@ def speaker_of(who: str, resolve: Resolver, *, nominative: bool = True) -> str |
     name = narrow(" ".join(run), resolve)
     found = resolve(name)
     if not found.id:
-        return role if has_role and len(name.split()) == 1 else name
+        if has_role and len(name.split()) == 1:
+            return role
+        # `премьер Украины Николай Азаров`: a given name and surname, the rest is the role
+        return name if len(name.split()) <= 2 or name.split()[-3].endswith(".") else _last(name, 2)
     before = words[len(words) - len(name.split()) - 1] if len(words) > len(name.split()) else ""
     if before and lexicon.is_relational(before):
         return role  # `советник Латушко`: the adviser, or Latushka? Nobody can tell.
@@ -129,6 +132,16 @@ def pronoun_speaker(who: str, context: str, find_mentions: MentionFinder) -> Spe
 _PLACE_MARK = frozenset("in at from to into в во на из у ў з са ад да".split())
 
 
+def same_speaker(who: str, previous: Speaker | None) -> Speaker | None:
+    """`«…», — добавил он` right after an answer by a known person: them, if the pronoun
+    fits."""
+    gender = _PRONOUNS.get(who.strip().lower())
+    if gender is None or previous is None or previous.id is None:
+        return None
+    person = people.get_person(previous.id)
+    return previous if person is not None and person.gender == gender else None
+
+
 def _other_names(context: str, known: str) -> bool:
     """A capitalised word other than the known name and sentence openings that may be
     another person, who could be the `he` as well; `в Вильнюсе`, `in Warsaw` are places."""
@@ -139,3 +152,7 @@ def _other_names(context: str, known: str) -> bool:
         if words[i - 1].lower() not in _PLACE_MARK:
             return True
     return False
+
+
+def _last(name: str, words: int) -> str:
+    return " ".join(name.split()[-words:])

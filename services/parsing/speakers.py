@@ -23,6 +23,14 @@ _INTERVIEW_MARKER = re.compile(
 )
 
 
+# In a title, `с`/`with` may be a meeting (`Тихановская встретилась с Латушко`); only
+# with a word for an interview does it name the interviewee.
+_INTERVIEW_WORD = re.compile(
+    r"интервью|interview|інтэрв['’]ю|разговор|размова|беседа|гутарка|поговори|пагутары|talk",
+    re.IGNORECASE,
+)
+
+
 def narrow(name: str, resolve: Resolver) -> str:
     """The part of an attribution that is the person: `глава МИД Кабинета В. Ковалевский` is
     `В. Ковалевский`. The longest ending that names a known person wins, but a word dropped
@@ -76,16 +84,17 @@ def find_interviewee(
     found = find_mentions(title)
     if len(found) == 1:
         return found[0]
+    talked_with = _talked_with(title, found) if _INTERVIEW_WORD.search(title) else None
+    if talked_with is not None:
+        return talked_with  # `Алина Коушик взяла интервью у Павла Латушко`
     for block in blocks:
         if block.kind == "heading" or block.bold or block.italic:
             break
         if block.kind != "para":
             continue
         named = find_mentions(block.text)
-        for speaker in named:
-            at = block.text.find(speaker.as_written)
-            if at > 0 and _INTERVIEW_MARKER.search(block.text[:at]):
-                return speaker
+        if (talked_with := _talked_with(block.text, named)) is not None:
+            return talked_with
         if len(named) == 1 and not found:
             return named[0]
         if named:
@@ -93,7 +102,11 @@ def find_interviewee(
     return None
 
 
-def mentioned_speaker(text: str, find_mentions: MentionFinder) -> Speaker | None:
-    """One known person named in a paragraph that introduces a quote (`… said:`)."""
-    found = find_mentions(text)
-    return found[0] if len(found) == 1 else None
+def _talked_with(text: str, named: list[Speaker]) -> Speaker | None:
+    """The one of `named` that `text` says is being talked with (`поговорило с Павлом
+    Латушко`, `interviews Pavel Latushka`)."""
+    for speaker in named:
+        at = text.find(speaker.as_written)
+        if at > 0 and _INTERVIEW_MARKER.search(text[:at]):
+            return speaker
+    return None
