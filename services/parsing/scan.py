@@ -15,11 +15,13 @@ import re
 from dataclasses import dataclass
 
 # The rest of a tag up to its `>`: quotes start a value only after `=`, as in HTML
-# (`<div a"b>` ends at its `>`). Possessive, so a tag with no end costs one linear pass.
-_TAG_REST = rb"""(?:[^>=]++|=\s*+(?:"[^"]*+"|'[^']*+'|[^\s>]*+))*+>"""
+# (`<div a"b>` ends at its `>`). A tag with no `>` runs to the end of the page, as it does
+# for Lexbor; were that a failed match, the search would retry at every later `<` and cost
+# the square of the page (16,000 `<a x=1 ` took 33 s). Possessive, so each is one pass.
+_TAG_REST = rb"""(?:[^>=]++|=\s*+(?:"[^"]*+"|'[^']*+'|[^\s>]*+))*+(?:>|\Z)"""
 # A whole start tag (group 1 is its name, group 2 its attributes), a whole end tag (group 3),
 # or the start of a comment, in one match: the regex engine does the tokenizing, and a
-# literal `<` first lets it look for each at memchr speed. A tag with no `>` is no tag.
+# literal `<` first lets it look for each at memchr speed.
 _TOKEN = re.compile(
     rb"<(?:([A-Za-z][^\s/>]*)(" + _TAG_REST + rb")|/([A-Za-z][^\s/>]*)" + _TAG_REST + rb"|!--)"
 )
