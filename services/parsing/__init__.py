@@ -76,6 +76,9 @@ def _check_url(url: str) -> None:
 
 
 def _extract(tree: LexborHTMLParser, url: str, html: bytes) -> tuple[Cms, RawPage | None]:
+    # Tilda's markers are quicker to look for than Wix's, and `/tpost/` is Tilda's address.
+    if "/tpost/" in url and tilda.looks_like_tilda(tree, ""):
+        return "tilda", tilda.extract(tree, url)
     if wix.looks_like_wix(tree, url):
         return "wix", wix.extract(tree, url, html)
     if tilda.looks_like_tilda(tree, url):

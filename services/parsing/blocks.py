@@ -159,7 +159,7 @@ def _style(node: LexborNode, inherited: int) -> int:
         return inherited | ITALIC
     if tag not in ("span", "p", "div"):
         return inherited
-    style = node.attributes.get("style")
+    style = node.attrs.get("style")
     if not style:
         return inherited
     if _BOLD_STYLE.search(style):

@@ -29,7 +29,10 @@ def check_budget(html: bytes) -> None:
     MAX_ELEMENTS elements. Over-counting is the safe side: a miscounted real page still sits
     far below the limits, where under-counting would let a hostile one through."""
     if html.count(b"<") <= MAX_DEPTH:
-        return  # too few tags to break either limit, found at C speed
+        # Found at C speed: too few tags to nest past the limit, and even with every
+        # formatting element opened again after every block (scan.py), Lexbor makes at most
+        # about 125,000 nodes of them: measured 0.1 s and 60 MB.
+        return
     scan = scan_page(html, MAX_DEPTH, MAX_ELEMENTS)
     if scan.elements > MAX_ELEMENTS:
         raise BudgetExceeded(f"the page holds more than {MAX_ELEMENTS} elements")

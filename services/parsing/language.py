@@ -11,24 +11,30 @@ from __future__ import annotations
 import re
 
 _QUOTED = re.compile(r"«[^«»]*»|„[^„“”]*[“”]|\"[^\"]*\"")
-# Counted by the regex engine, not a Python loop over each character: a fifth of a Tilda
-# page's parse went to counting letters one by one.
-_LETTER = re.compile(r"[^\W\d_]")
-_LATIN = re.compile("[a-zA-ZŭŬłŁćĆśŚźŹžŽčČšŠńŃ]")
 _LACINKA = re.compile("[ŭŬłŁćĆśŚźŹžŽčČšŠńŃ]")
-_CYRILLIC = re.compile("[\u0400-\u04ff]")
-_BELARUSIAN = re.compile("[ўЎіІ]")
-_RUSSIAN = re.compile("[иИщЩъЪ]")
+_BELARUSIAN = "ўЎіІ"
+_RUSSIAN = "иИщЩъЪ"
+# Letters are counted in the UTF-8 bytes by deleting every other byte, at C speed: a regex
+# that yields each letter as a match cost a fifth of a Tilda page's parse. Cyrillic's
+# U+0400-U+04FF start with the bytes D0-D3, one per letter.
+_NOT_ASCII_LETTER = bytes(b for b in range(256) if not chr(b).isascii() or not chr(b).isalpha())
+_NOT_CYRILLIC_LEAD = bytes(b for b in range(256) if b not in (0xD0, 0xD1, 0xD2, 0xD3))
+# A few paragraphs decide as well as a whole post, at a fraction of the cost.
+SAMPLE = 3000
 
 
 def detect_language(text: str) -> str:
+    text = text[:SAMPLE]
     unquoted = _QUOTED.sub(" ", text)
-    counted = unquoted if _count(_LETTER, unquoted) >= 40 else text
-    latin, cyrillic = _count(_LATIN, counted), _count(_CYRILLIC, counted)
+    counted = unquoted if sum(_latin_and_cyrillic(unquoted)) >= 40 else text
+    latin, cyrillic = _latin_and_cyrillic(counted)
     if latin > cyrillic:
-        return "be" if _count(_LACINKA, counted) * 50 >= latin else "en"
-    return "be" if _count(_BELARUSIAN, counted) > _count(_RUSSIAN, counted) else "ru"
+        return "be" if len(_LACINKA.findall(counted)) * 50 >= latin else "en"
+    be = sum(counted.count(letter) for letter in _BELARUSIAN)
+    return "be" if be > sum(counted.count(letter) for letter in _RUSSIAN) else "ru"
 
 
-def _count(pattern: re.Pattern[str], text: str) -> int:
-    return len(pattern.findall(text))
+def _latin_and_cyrillic(text: str) -> tuple[int, int]:
+    raw = text.encode("utf-8", "ignore")
+    latin = len(raw.translate(None, _NOT_ASCII_LETTER)) + len(_LACINKA.findall(text))
+    return latin, len(raw.translate(None, _NOT_CYRILLIC_LEAD))

@@ -35,8 +35,8 @@ def read_head(tree: LexborHTMLParser) -> HeadMeta:
     meta = HeadMeta()
     article = _json_ld_article(tree)
     og = {
-        node.attributes.get("property") or node.attributes.get("name") or "": (
-            node.attributes.get("content") or ""
+        node.attrs.get("property") or node.attrs.get("name") or "": (
+            node.attrs.get("content") or ""
         ).strip()
         for node in tree.css("meta[property], meta[name]")
     }
@@ -46,10 +46,10 @@ def read_head(tree: LexborHTMLParser) -> HeadMeta:
     meta.modified = _first_time(article.get("dateModified"), og.get("article:modified_time"))
     meta.language = _lang_code(article.get("inLanguage")) or _lang_code(og.get("og:locale"))
     canonical = tree.css_first('link[rel="canonical"]')
-    meta.canonical = (canonical.attributes.get("href") or None) if canonical else None
+    meta.canonical = (canonical.attrs.get("href") or None) if canonical else None
     for link in tree.css("link[rel=alternate][hreflang]"):
-        lang = _lang_code(link.attributes.get("hreflang"))
-        href = link.attributes.get("href")
+        lang = _lang_code(link.attrs.get("hreflang"))
+        href = link.attrs.get("href")
         if lang and href:
             meta.alternates.setdefault(lang, href)
     section = article.get("articleSection")
@@ -62,7 +62,7 @@ def read_head(tree: LexborHTMLParser) -> HeadMeta:
 
 def html_language(tree: LexborHTMLParser) -> str | None:
     html = tree.css_first("html")
-    return _lang_code(html.attributes.get("lang")) if html else None
+    return _lang_code(html.attrs.get("lang")) if html else None
 
 
 def _json_ld_article(tree: LexborHTMLParser) -> dict[str, Any]:

@@ -14,12 +14,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# A start tag (group 1 is its name), an end tag (group 2), or a comment. A literal `<` first
-# lets the regex engine look for it at memchr speed.
-_TOKEN = re.compile(rb"<(?:([A-Za-z][^\s/>]*)|/([A-Za-z][^\s/>]*)|!--)")
 # The rest of a tag up to its `>`: quotes start a value only after `=`, as in HTML
-# (`<div a"b>` ends at its `>`). Possessive, so a tag with no end costs one linear pass.
-_TAG_REST = re.compile(rb"""(?:[^>=]++|=\s*+(?:"[^"]*+"|'[^']*+'|[^\s>]*+))*+>""")
+# (`<div a"b>` ends at its `>`). A tag with no `>` runs to the end of the page, as it does
+# for Lexbor; were that a failed match, the search would retry at every later `<` and cost
+# the square of the page (16,000 `<a x=1 ` took 33 s). Possessive, so each is one pass.
+_TAG_REST = rb"""(?:[^>=]++|=\s*+(?:"[^"]*+"|'[^']*+'|[^\s>]*+))*+(?:>|\Z)"""
+# A whole start tag (group 1 is its name, group 2 its attributes), a whole end tag (group 3),
+# or the start of a comment, in one match: the regex engine does the tokenizing, and a
+# literal `<` first lets it look for each at memchr speed.
+_TOKEN = re.compile(
+    rb"<(?:([A-Za-z][^\s/>]*)(" + _TAG_REST + rb")|/([A-Za-z][^\s/>]*)" + _TAG_REST + rb"|!--)"
+)
 # `-->` or `--!>` ends a comment; `<!-->` and `<!--->` are whole comments.
 _COMMENT_END = re.compile(rb"--!?>")
 _VOID = frozenset(
@@ -51,6 +56,9 @@ _BREAKOUT = frozenset(
     b"img li listing menu meta nobr ol p pre ruby s small span strong strike sub sup table tt "
     b"u ul var".split()
 )
+_NOT_PUSHED = _VOID | _IMPLIED
+# Every name whose start or end tag is not a plain push or pop.
+_SPECIAL = _VOID | _IMPLIED | _FORMATTING | _SCOPE | _RAW_TEXT | _FOREIGN
 # Case-blind in the name only: a pattern that starts with a literal `</` is searched at memchr
 # speed (`<` is rare in a Wix page's JSON), where IGNORECASE on the whole would crawl.
 _RAW_END = {name: re.compile(b"</(?i:" + name + rb")(?:[\s/>]|\Z)") for name in _RAW_TEXT}
@@ -134,36 +142,62 @@ class _OpenElements:
 
 
 def scan_page(html: bytes, max_depth: int, max_elements: int) -> Scan:
-    """The deepest nesting and the number of elements, stopping once either passes its limit."""
+    """The deepest nesting and the number of elements, stopping once either passes its limit.
+
+    The common tags (a plain element opening, or closing the one opened last) are handled
+    inline: a whole Wix page has thousands, and each method call costs as much as the
+    regex match."""
     stack = _OpenElements()
-    scan = Scan()
-    pos = 0
+    names, at, special = stack.names, stack.at, _SPECIAL
+    elements = deepest = pos = 0
     while (match := _TOKEN.search(html, pos)) is not None:
-        start, end = match.group(1), match.group(2)
+        start, rest, end = match.groups()
         if stack.missing_count and (
             match.start() > pos or (start is not None and start.lower() not in _NO_REOPEN)
         ):
-            scan.elements += stack.reopen()  # after text, or before an inline start tag
-        if start is None and end is None:
-            pos = _comment_end(html, match.end())
-            continue
-        pos = _after(_TAG_REST, html, match.end())
+            elements += stack.reopen()  # after text, or before an inline start tag
+            if elements > max_elements:
+                break
+        pos = match.end()
         if end is not None:
-            stack.close(end.lower())
+            name = end.lower()
+            if names and names[-1] == name and (name not in special or name in _FORMATTING):
+                names.pop()
+                at[name].pop()
+                if name in _FORMATTING:
+                    stack.active.pop(len(names), None)  # ended by its own tag: not reopened
+                else:
+                    stack.blocks.pop()
+            elif name not in _NOT_PUSHED:  # `</p>` and `</li>` close nothing we count
+                stack.close(name)
             continue
-        scan.elements += 1
-        name = start.lower()
-        key = name + b" " + html[match.end() : pos] if name in _FORMATTING else b""
-        pos = _open(html, name, key, pos, stack)
-        scan.depth = max(scan.depth, len(stack.names))
-        if scan.elements > max_elements or scan.depth > max_depth:
+        if start is None:
+            pos = _comment_end(html, pos)
+            continue
+        elements += 1
+        if elements > max_elements:
             break
-    return scan
-
-
-def _after(pattern: re.Pattern[bytes], html: bytes, pos: int) -> int:
-    found = pattern.match(html, pos)
-    return len(html) if found is None else found.end()
+        name = start.lower()
+        if name in _NOT_PUSHED and not stack.foreign:
+            continue  # `<p>`, `<li>`, `<br>`: an element, not a level
+        if stack.foreign or (name in special and name not in _FORMATTING):
+            key = name + b" " + rest if name in _FORMATTING else b""
+            pos = _open(html, name, key, pos, stack)
+        elif name in _FORMATTING:
+            depth = len(names)
+            stack.active[depth] = name + b" " + rest
+            names.append(name)
+            at.setdefault(name, []).append(depth)
+        else:
+            depth = len(names)
+            stack.blocks.append(depth)
+            names.append(name)
+            at.setdefault(name, []).append(depth)
+        if len(names) > deepest:
+            deepest = len(names)
+            if deepest > max_depth:
+                break
+    return Scan(deepest, elements)
 
 
 def _comment_end(html: bytes, pos: int) -> int:

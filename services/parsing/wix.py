@@ -30,7 +30,7 @@ _POST_ID = re.compile(
 
 def looks_like_wix(tree: LexborHTMLParser, url: str) -> bool:
     generator = tree.css_first('meta[name="generator"]')
-    if generator is not None and "wix" in (generator.attributes.get("content") or "").lower():
+    if generator is not None and "wix" in (generator.attrs.get("content") or "").lower():
         return True
     return tree.css_first('article[data-hook="post"]') is not None
 
@@ -42,7 +42,7 @@ def _is_media(node: LexborNode) -> bool:
     """Wix's viewers for images (with their captions), galleries, videos and embeds."""
     if node.tag not in ("div", "figure", "span"):
         return False
-    hook = (node.attributes.get("data-hook") or "").lower()
+    hook = (node.attrs.get("data-hook") or "").lower()
     return bool(hook) and any(word in hook for word in _MEDIA_HOOKS)
 
 
@@ -51,7 +51,7 @@ def _is_empty_line(node: LexborNode) -> bool:
     # line is its own `div`, not a `p` (shared/site/README.md).
     if node.tag == "p":
         return True
-    return node.tag == "div" and node.attributes.get("type") == "empty-line"
+    return node.tag == "div" and node.attrs.get("type") == "empty-line"
 
 
 def native_post_id(html: bytes, title: str) -> str | None:
@@ -81,7 +81,7 @@ def extract(tree: LexborHTMLParser, url: str, html: bytes = b"") -> RawPage | No
     if published is None:
         shown = article.css_first('[data-hook="time-ago"]')
         if shown is not None:
-            label = shown.attributes.get("title") or node_text(shown)
+            label = shown.attrs.get("title") or node_text(shown)
             published = parse_shown_date(label, ["en", "ru", "be"])
     categories = [
         text

@@ -2,8 +2,9 @@
 ParseError, and through the real crawler it is recorded against its URL while the crawl goes
 on and nothing stored or published changes.
 
-Each parse runs in a subprocess of its own, so that its peak memory (ru_maxrss, which counts
-Lexbor's C allocations that tracemalloc cannot see) belongs to that page alone.
+Each parse runs in a subprocess of its own, so that its peak memory (the kernel's high-water
+mark of resident memory, which counts Lexbor's C allocations that tracemalloc cannot see)
+belongs to that page alone.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from tests.pages import KAV, LAT, P, bold, wix_page
 
 URL = "https://www.belarus-nau.org/en/post/hostile"
 ROOT = Path(__file__).resolve().parents[2]
-# The issue's bound for every attack is 60 s and 300 MB; a parse is held to far less time.
-PARSE_SECONDS = 5.0
+# Every attack is bounded by 60 s and 300 MB in the crawling process; a parse is held to less.
+PARSE_SECONDS = 10.0  # a margin for a loaded CI machine: each takes well under 2 s
 PEAK_MB = 300
 
 _CHILD = """
@@ -40,7 +41,12 @@ try:
 except ParseError as exc:
     result = {"error": str(exc)}
 result["seconds"] = time.perf_counter() - start
-result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM is this interpreter's own peak; ru_maxrss keeps the forking parent's after exec.
+try:
+    status = open("/proc/self/status").read().split("VmHWM:")[1].split()[0]
+    result["peak_mb"] = int(status) / 1024
+except (OSError, IndexError):
+    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(result))
 """
 
@@ -127,6 +133,14 @@ def test_ten_thousand_quotes(tmp_path: Path) -> None:
     assert {speaker for speaker, _ in answers} == {KAV}
     said = "\n".join(text for _, text in answers)
     assert all(f"Answer number {i}." in said for i in (0, 4_999, 9_999))
+
+
+def test_a_page_that_ends_inside_a_tag(tmp_path: Path) -> None:
+    # 20,000 tag openings and no `>`: a tag scan that failed at each of them and tried again
+    # at the next would read the rest of the page 20,000 times (16,000 took 33 s)
+    html = page_with(['"Words." (V. Kavaleuski)']) + b"<a x=1 " * 20_000
+    parsed = parse_isolated(html, tmp_path)
+    assert parsed.answers() == [(KAV, "Words.")]
 
 
 # -- through the real crawler, over real HTTP -----------------------------------------------

@@ -178,6 +178,23 @@ def test_nesting_past_the_recursion_limit_but_within_the_budget_is_read() -> Non
     assert _answers(post) == ["Deep words."]
 
 
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<b><div></b></div></b>x",  # a block ending a bold, and the bold's own end tag late
+        '<div><a href="/x">link</a></div>',
+        "<p>one<p>two<li>three<br>four",  # closed by their next siblings, or void
+        "<svg><path d='M0'/><g/></svg><span>text</span>",
+    ],
+)
+def test_sloppy_but_shallow_markup_is_read(markup: str) -> None:
+    # 400 of each: more than a thousand tags, so the page goes through the whole scan, and
+    # is within the budget (a ParseError here would be a real page refused)
+    page = _wix_with(markup * 400 + "Words.")
+    assert page.count(b"<") > 1_000
+    assert parse_post(page, URL).title == "t"
+
+
 def test_scripts_and_comments_are_not_counted() -> None:
     # 5,000 levels of tags inside a script and a comment are text to Lexbor, so to us too
     deep = "<div>" * 5_000
