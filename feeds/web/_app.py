@@ -1,12 +1,14 @@
 """The HTTP service: routes and thin handlers over stored feed bytes, OPML, health and metrics.
 
-Nothing is rendered on a request: feeds come from Redis as feeds.publish stored them. The
-rules live beside this module: conditional requests in _conditional, the HTML pages in
-_pages, the admin API in _api, metrics in _metrics.
+Nothing is rendered on a request: feeds come from Redis as feeds.publish stored them. Plain
+feed requests are answered from memory by _lean and _cache, ahead of Starlette; the routes
+here answer the rest. The rules live beside this module: conditional requests in
+_conditional, the HTML pages in _pages, the admin API in _api, metrics in _metrics.
 """
 
 from __future__ import annotations
 
+import functools
 import gzip
 import re
 import threading
@@ -236,7 +238,9 @@ def create_app(
     app.add_middleware(RequestTiming, histogram=latency)
     app.state.broker = broker
     cache = FeedCache(store, revalidate_after=revalidate_after)
-    return LeanFeeds(app, cache, plain_feed_key, latency)
+    # a few hundred feed URLs are asked for over and over: match each one once
+    feed_key = functools.lru_cache(maxsize=4096)(plain_feed_key)
+    return LeanFeeds(app, cache, feed_key, latency)
 
 
 def web_store(redis_url: str) -> Store:
