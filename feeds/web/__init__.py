@@ -8,6 +8,7 @@
     _pages         the HTML pages (pure)
     _api           the admin API: POST /api/recrawl, GET /api/jobs/{id}
     _metrics       /metrics and request timing
+    _protocol      uvicorn's httptools protocol with a 64 KiB bound on the request head
 """
 
 from feeds.web._app import create_app, serve

@@ -39,6 +39,7 @@ from feeds.web._conditional import (
 )
 from feeds.web._lean import LeanFeeds
 from feeds.web._metrics import RequestTiming, StoreCollector, latency_histogram, metrics_endpoint
+from feeds.web._protocol import BoundedHttpToolsProtocol
 from services.broker import Broker, broker_url
 from services.errors import StorageError
 from services.model import LANGUAGES
@@ -265,6 +266,14 @@ def serve(settings: Settings, redis_url: str, host: str = "127.0.0.1", port: int
     try:
         app = create_app(settings, store, broker_url=broker_url(redis_url))
         # log_config=None: uvicorn keeps the process's structured handler instead of its own
-        uvicorn.run(app, host=host, port=port, log_level="info", log_config=None, access_log=False)
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            http=BoundedHttpToolsProtocol,
+            log_level="info",
+            log_config=None,
+            access_log=False,
+        )
     finally:
         store.close()

@@ -825,3 +825,28 @@ def test_feed_cache_reads_once_for_many_waiters_and_only_validators_after(
     assert counting.reads == ["body", "validators"]  # the body is unchanged: not read again
     assert again[0] is feeds_[0]
     assert asyncio.run(cache.get("topics/no-such-topic.atom")) is None
+
+
+def test_an_endless_request_head_is_refused_with_431_in_bounded_memory(
+    redis_url: str, mirror: list[Post], tmp_path: Any
+) -> None:
+    import socket
+
+    from tests.reliability.webapp import run_web
+
+    with run_web(redis_url, tmp_path / "web.log") as web:
+        port = int(web.url.rsplit(":", 1)[1])
+        cookie = {"Cookie": "c=" + "x" * 8000}  # large but ordinary heads still pass
+        assert httpx.get(web.url + "/feeds/all.atom", headers=cookie).status_code == 200
+        before = _peak_rss_kib(web.process.pid)
+        head = b"GET /feeds/all.atom HTTP/1.1\r\nHost: x\r\nX-Endless: "
+
+        def endless(sock: socket.socket) -> None:
+            for _ in range(20 * 1024 // 64):  # 20 MiB, if the server kept reading
+                sock.sendall(b"a" * 65536)
+
+        answer = _raw_post(port, head, endless)
+        assert answer.startswith(b"HTTP/1.1 431"), answer[:200]
+        assert _peak_rss_kib(web.process.pid) - before < 10 * 1024
+        assert httpx.get(web.url + "/healthz").status_code == 200
+    assert "web.request_head_too_large" in web.log_text()
