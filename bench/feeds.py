@@ -182,7 +182,7 @@ def _compare(urls: dict[str, str], tmp: Path, opts: argparse.Namespace) -> None:
     print(f"wrk: 1 thread, {opts.connections} connections, {opts.seconds:g} s a case, median of"
           f" {opts.rounds} rounds taken in turn; each server one process (nginx: 1 worker)")
     print(f"{'case':12} {'req/s':>8} {'p99 ms':>7} {'floor':>10} {'floor req/s':>11}"
-          f" {'ratio':>6} {'goal':>6}")
+          f" {'ratio':>6} {'goal':>6} {'vs bare':>8}")
     for status in ("200", "304"):
         runs: dict[str, list[WrkResult]] = {name: [] for name in urls}
         for round_ in range(opts.rounds):
@@ -200,12 +200,14 @@ def _compare(urls: dict[str, str], tmp: Path, opts: argparse.Namespace) -> None:
 def _print_rows(status: str, runs: dict[str, list[WrkResult]]) -> None:
     rates = {name: statistics.median(r.rps for r in results) for name, results in runs.items()}
     p99s = {name: statistics.median(r.p99_ms for r in results) for name, results in runs.items()}
-    floor = rates["nginx"]
+    floor, bare = rates["nginx"], rates["bare"]
     for name, rate in rates.items():
         goal = GOALS.get((name, status))
         goal_text = f">={goal:.1f}" if goal else ""
+        # the app against the least any Python app can do on this uvicorn, same run
+        own = f"{rate / bare:>7.2f}x" if name == "app" else ""
         print(f"{name + ' ' + status:12} {rate:>8.0f} {p99s[name]:>7.2f} {'nginx ' + status:>10}"
-              f" {floor:>11.0f} {rate / floor:>5.2f}x {goal_text:>6}")
+              f" {floor:>11.0f} {rate / floor:>5.2f}x {goal_text:>6} {own:>8}")
 
 
 def _checked(result: WrkResult, name: str, body: int) -> WrkResult:

@@ -1,10 +1,19 @@
 """Serving: the HTTP app over the feed bytes that publishing stored. Nothing renders a feed here.
 
-_app           routes and thin handlers; `create_app` and `serve`
-_conditional   conditional requests and the gzip variant's validators (pure)
-_pages         the HTML pages (pure)
-_api           the admin API: POST /api/recrawl, GET /api/jobs/{id}
-_metrics       /metrics and request timing
+    _app           routes and thin handlers; `create_app` and `serve`
+    _lean          GET/HEAD of a plain feed URL answered from memory, ahead of Starlette
+    _cache         feed bytes, their gzip and response headers in memory, revalidated
+                   against Redis at most every 0.1 s
+    _conditional   conditional requests and the gzip variant's validators (pure)
+    _query         query feeds (speaker, topic, lang, q), rendered once and cached
+    _opml          the OPML documents
+    _site          the HTML pages' handlers; _views, _html and _i18n shape, lay out and
+                   word them (pure), with the Jinja2 templates in templates/
+    _pages         feed titles, the last-crawl line and the 404 page (pure)
+    _api           the admin API: POST /api/recrawl, GET /api/jobs/{id}
+    _health        /healthz from the heartbeats in Redis
+    _metrics       /metrics and request timing
+    _protocol      uvicorn's httptools protocol with a 64 KiB bound on the request head
 """
 
 from feeds.web._app import create_app, serve

@@ -1,12 +1,14 @@
 """The HTTP service: routes and thin handlers over stored feed bytes, OPML, health and metrics.
 
-Nothing is rendered on a request: feeds come from Redis as feeds.publish stored them. The
-rules live beside this module: conditional requests in _conditional, the HTML pages in
-_pages, the admin API in _api, metrics in _metrics.
+Nothing is rendered on a request: feeds come from Redis as feeds.publish stored them. Plain
+feed requests are answered from memory by _lean and _cache, ahead of Starlette; the routes
+here answer the rest. The rules live beside this module: conditional requests in
+_conditional, the HTML pages in _pages, the admin API in _api, metrics in _metrics.
 """
 
 from __future__ import annotations
 
+import functools
 import gzip
 import re
 import threading
@@ -39,6 +41,7 @@ from feeds.web._health import health_report
 from feeds.web._lean import LeanFeeds
 from feeds.web._metrics import RequestTiming, StoreCollector, latency_histogram, metrics_endpoint
 from feeds.web._opml import opml_document
+from feeds.web._protocol import BoundedHttpToolsProtocol
 from feeds.web._query import QueryFeeds
 from feeds.web._site import Site
 from services.broker import Broker, broker_url
@@ -230,7 +233,9 @@ def create_app(
     app.state.broker = broker
     app.state.queries = handlers.queries
     cache = FeedCache(store, revalidate_after=revalidate_after)
-    return LeanFeeds(app, cache, plain_feed_key, latency)
+    # a few hundred feed URLs are asked for over and over: match each one once
+    feed_key = functools.lru_cache(maxsize=4096)(plain_feed_key)
+    return LeanFeeds(app, cache, feed_key, latency)
 
 
 def web_store(redis_url: str) -> Store:
@@ -255,6 +260,14 @@ def serve(settings: Settings, redis_url: str, host: str = "127.0.0.1", port: int
     try:
         app = create_app(settings, store, broker_url=broker_url(redis_url))
         # log_config=None: uvicorn keeps the process's structured handler instead of its own
-        uvicorn.run(app, host=host, port=port, log_level="info", log_config=None, access_log=False)
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            http=BoundedHttpToolsProtocol,
+            log_level="info",
+            log_config=None,
+            access_log=False,
+        )
     finally:
         store.close()

@@ -106,7 +106,7 @@ class FeedCache:
     _pending: dict[str, asyncio.Future[CachedFeed | None]] = field(default_factory=dict)
     # the last failure and until when it stands: while Redis is down, requests fail fast
     # instead of each waiting for its own timeout, and the log gets one line, not thousands
-    _down: StorageError | None = None
+    _down: str | None = None
     _down_until: float = 0.0
 
     async def get(self, feed_key: str) -> CachedFeed | None:
@@ -116,7 +116,7 @@ class FeedCache:
         if slot is not None and self.clock() - slot.checked < self.revalidate_after:
             return slot.feed
         if self._down is not None and self.clock() < self._down_until:
-            raise self._down
+            raise StorageError(self._down)  # a new one each time: a kept one grows tracebacks
         pending = self._pending.get(feed_key)
         if pending is not None:
             return await asyncio.shield(pending)
@@ -144,7 +144,7 @@ class FeedCache:
         except StorageError as exc:
             if self._down is None:
                 log.warning("web.storage_unavailable", feed=feed_key, error=str(exc))
-            self._down, self._down_until = exc, self.clock() + self.revalidate_after
+            self._down, self._down_until = str(exc), self.clock() + self.revalidate_after
             raise
         if self._down is not None:
             log.info("web.storage_back", feed=feed_key)
