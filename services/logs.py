@@ -12,6 +12,10 @@ import sys
 
 import structlog
 
+# Libraries that log what one of our own lines already says: httpx's "HTTP Request: GET …"
+# repeats the fetch client's `fetched` line with the local address instead of the real URL.
+_QUIETER = {"httpx": logging.WARNING, "httpcore": logging.WARNING}
+
 _SHARED: list[structlog.typing.Processor] = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,
@@ -53,4 +57,6 @@ def configure_logging(level: int = logging.INFO, *, json: bool | None = None) ->
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    for name, quieter in _QUIETER.items():
+        logging.getLogger(name).setLevel(max(level, quieter))
     logging.captureWarnings(True)  # library warnings become records in the same format

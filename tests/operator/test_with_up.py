@@ -126,6 +126,8 @@ def test_every_line_up_and_its_processes_print_is_one_json_record(up: UpRun) -> 
         records.append(record)
     loggers = {r.get("logger") for r in records}
     assert {"cli._up", "celery.apps.worker", "celery.beat", "uvicorn.error"} <= loggers
+    # each fetch is logged once, by the fetch client with the real URL, not again by httpx
+    assert "httpx" not in loggers and any(r["event"] == "fetched" for r in records)
     warned = [r for r in records if r.get("variable") == "NAMFEEDS_CRAWL_DELEY"]
     assert len(warned) == 1, "the misspelled variable is warned about once, not per process"
     access = [r for r in records if r.get("logger") == "feeds.web.access"]
