@@ -43,6 +43,7 @@ def crawl(urls: tuple[str, ...], force: bool) -> None:
         )
         for url, error in failed:
             click.echo(f"failed: {url}: {error}", err=True)
+        _echo_causes(failed, summary.deferred)
         published = _publish_all(deps)
     if failed or not published:
         sys.exit(1)
@@ -66,6 +67,16 @@ def _run_crawl(deps: Any, urls: list[str] | None, force: bool) -> Any:
             on_start=lambda n: progress.update(task, total=n, description="crawling"),
             on_done=lambda _url, _outcome: progress.advance(task),
         )
+
+
+def _echo_causes(failed: list[tuple[str, str]], deferred: list[tuple[str, str]]) -> None:
+    """The failures summed up by cause, so a site that is down reads as one line."""
+    from services.crawl import failures_by_cause
+
+    for cause, count in failures_by_cause(failed):
+        click.echo(f"failed by cause: {count} × {cause}", err=True)
+    if deferred:
+        click.echo(f"deferred: {len(deferred)} (the server asked to wait)", err=True)
 
 
 def _split_failures(

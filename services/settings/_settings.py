@@ -53,6 +53,11 @@ class Settings:
     fetch_timeout: float = 10.0
     max_body_bytes: int = 5 * 1024 * 1024
     max_retries: int = 4
+    # One exchange (connect, headers and body) ends by this many seconds, however the
+    # server drips; retries stop when a URL, or the whole crawl, has spent its budget.
+    fetch_deadline: float = 30.0
+    retry_budget: float = 60.0
+    crawl_retry_budget: float = 600.0
     # A page whose sitemap lastmod is unchanged is still revalidated (a conditional request)
     # once its last fetch is this many seconds old; 0 revalidates on every crawl.
     revalidate_after: int = 86400
@@ -108,6 +113,11 @@ class Settings:
                 "NAMFEEDS_MAX_BODY_BYTES", _int_between(1024, 1 << 30), defaults.max_body_bytes
             ),
             max_retries=get("NAMFEEDS_MAX_RETRIES", _int_between(0, 20), 4),
+            fetch_deadline=get("NAMFEEDS_FETCH_DEADLINE", _float_between(0.1, 3600.0), 30.0),
+            retry_budget=get("NAMFEEDS_RETRY_BUDGET", _float_between(0.0, 86400.0), 60.0),
+            crawl_retry_budget=get(
+                "NAMFEEDS_CRAWL_RETRY_BUDGET", _float_between(0.0, 86400.0), 600.0
+            ),
             revalidate_after=get(
                 "NAMFEEDS_REVALIDATE_AFTER", _int_between(0, 30 * 86400), defaults.revalidate_after
             ),

@@ -32,6 +32,8 @@ Crawling
     nam:stats:fetches           hash    counters: crawl steps by outcome (new, edited,
                                         unchanged, not_modified, failed, transient, ...)
     nam:queued:<url>            string  a crawl of the URL is queued; expires on its own
+    nam:defer:<url>             string  why the URL waits (Retry-After); expires when it may
+                                        be asked again
 
     nam:host:<host>:lock        string  who holds the host's turn (a token); expires
     nam:host:<host>:next        string  Redis time (ms) when the host may next be asked
@@ -115,3 +117,7 @@ def host_next(host: str) -> str:
 
 def queued(url: str) -> str:
     return f"nam:queued:{url}"
+
+
+def deferred(url: str) -> str:
+    return f"nam:defer:{url}"

@@ -126,6 +126,9 @@ VARIABLES = [
     Variable("NAMFEEDS_FETCH_TIMEOUT", 10.0, "2.5", 2.5, ("0", "301", "long")),
     Variable("NAMFEEDS_MAX_BODY_BYTES", 5 << 20, "2048", 2048, ("1023", str(1 << 31), "5MB")),
     Variable("NAMFEEDS_MAX_RETRIES", 4, "0", 0, ("-1", "21", "some")),
+    Variable("NAMFEEDS_FETCH_DEADLINE", 30.0, "2.5", 2.5, ("0", "3601", "soon")),
+    Variable("NAMFEEDS_RETRY_BUDGET", 60.0, "0", 0.0, ("-1", "86401", "lots")),
+    Variable("NAMFEEDS_CRAWL_RETRY_BUDGET", 600.0, "30", 30.0, ("-1", "86401", "lots")),
     Variable("NAMFEEDS_REVALIDATE_AFTER", 86400, "0", 0, ("-1", str(30 * 86400 + 1), "1d")),
 ]
 BY_NAME = {v.name: v for v in VARIABLES}
