@@ -7,8 +7,11 @@ formats. stdout is left to the commands' own output (status JSON, summaries).
 
 from __future__ import annotations
 
+import json as jsonlib
 import logging
 import sys
+from datetime import UTC, datetime
+from typing import Any, TextIO
 
 import structlog
 
@@ -29,6 +32,41 @@ def _drop_colour(
 ) -> structlog.typing.EventDict:
     event.pop("color_message", None)  # uvicorn's terminal-coloured copy of the message
     return event
+
+
+class _FieldLines:
+    """Lines from a dict of fields (access lines), written straight to the stream: the same
+    keys and timestamp format as the structlog lines at a fraction of their cost, since a
+    feed answered from memory takes about as long as a structlog line. Each write is one
+    whole line, which a line-buffered stream passes on in one piece."""
+
+    def __init__(self, stream: TextIO, as_json: bool, level: int) -> None:
+        self.stream, self.as_json, self.level = stream, as_json, level
+
+    def write(self, logger: str, fields: dict[str, Any], level: int = logging.INFO) -> None:
+        if level < self.level:
+            return
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        name = logging.getLevelName(level).lower()
+        if self.as_json:
+            line = jsonlib.dumps(
+                {**fields, "level": name, "logger": logger, "timestamp": stamp},
+                ensure_ascii=False,
+            )
+        else:
+            pairs = " ".join(f"{k}={v}" for k, v in fields.items() if k != "event")
+            line = f"{stamp} [{name:<8}] {fields.get('event', '')} {pairs}"
+        self.stream.write(line + "\n")
+
+
+_lines: _FieldLines | None = None
+
+
+def log_fields(logger: str, fields: dict[str, Any], level: int = logging.INFO) -> None:
+    """One line of `fields` from `logger`, in the format configure_logging chose; nothing
+    before it is called (a library user's process keeps its own logging)."""
+    if _lines is not None:
+        _lines.write(logger, fields, level)
 
 
 def configure_logging(level: int = logging.INFO, *, json: bool | None = None) -> None:
@@ -59,4 +97,6 @@ def configure_logging(level: int = logging.INFO, *, json: bool | None = None) ->
     root.setLevel(level)
     for name, quieter in _QUIETER.items():
         logging.getLogger(name).setLevel(max(level, quieter))
+    global _lines
+    _lines = _FieldLines(sys.stderr, as_json, level)
     logging.captureWarnings(True)  # library warnings become records in the same format

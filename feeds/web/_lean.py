@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from feeds.web._cache import CachedFeed, FeedCache, Headers
 from feeds.web._conditional import accepts_gzip, matched_etag, not_modified
+from feeds.web._metrics import log_access
 from services.errors import StorageError
 
 log = structlog.get_logger(__name__)
@@ -58,9 +59,9 @@ class LeanFeeds:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         head = scope["method"] == "HEAD"
         await send({"type": "http.response.body", "body": b"" if head else body})
-        self.histogram.labels(scope["method"], ROUTE, str(status)).observe(
-            time.perf_counter() - start
-        )
+        took = time.perf_counter() - start
+        self.histogram.labels(scope["method"], ROUTE, str(status)).observe(took)
+        log_access(scope, ROUTE, status, took)
 
 
 def _key_of(scope: Scope, feed_key: FeedKeyOf) -> str | None:

@@ -138,7 +138,8 @@ def test_every_line_up_and_its_processes_print_is_one_json_record(up: UpRun) -> 
 
 def test_the_index_page_says_when_the_last_crawl_ran(up: UpRun) -> None:
     page = httpx.get(up.url("/"), timeout=5).text
-    assert '<p class="last-crawl' in page and "Last crawl at " in page
+    line = page.split('id="last-crawl">', 1)[1].split("</p>", 1)[0]
+    assert line.startswith("Last crawl: 20") and " UTC, " in line, line
 
 
 def test_healthz_sees_up_s_worker_and_beat(up: UpRun) -> None:
