@@ -3,12 +3,15 @@ is one clear line (or summary) and a non-zero exit code, never a traceback."""
 
 from __future__ import annotations
 
+import json
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.operator.conftest import clean_env, free_port, run_cli
+from tests.operator.conftest import Running, clean_env, free_port, run_cli, wait_for
 
 
 def _no_traceback(*texts: str) -> None:
@@ -85,7 +88,40 @@ def test_a_site_on_a_closed_port_fails_the_crawl(redis_url: str) -> None:
     assert result.stdout.startswith("crawl: 0 fetched") and " 0 new" in result.stdout
     for origin in origins:
         assert f"failed: {origin}/sitemap.xml: fetching: " in result.stderr
+    # the real cause, not a robots.txt disallow
+    assert f"connection refused (127.0.0.1:{closed})" in result.stderr
+    assert "disallowed by robots.txt" not in result.stderr
+    assert "failed by cause: 6 × robots.txt unreachable (connection refused)" in result.stderr
     _no_traceback(result.stdout, result.stderr)
+    status = run_cli("status", env=env)
+    last = json.loads(status.stdout)["last_crawl"]
+    assert last["failures_by_cause"] == {"robots.txt unreachable (connection refused)": 6}
+
+
+def test_up_with_the_site_unreachable_says_why_on_the_index_page(
+    tmp_path: Path, start: Callable[..., Running]
+) -> None:
+    closed, port = free_port(), free_port()
+    origins = ("https://www.belarus-nau.org", "https://belarus-nau.org")
+    env = _mirror_unreachable(
+        "", NAMFEEDS_ORIGIN_MAP=";".join(f"{o}=http://127.0.0.1:{closed}" for o in origins)
+    )
+    env.pop("NAMFEEDS_REDIS_URL")
+    env["NAMFEEDS_DATA_DIR"] = str(tmp_path / "data")
+    up = start("up", "--port", str(port), env=env)
+
+    def crawl_line() -> str | None:
+        assert up.process.poll() is None, up.output()[-3000:]
+        try:
+            page = httpx.get(f"http://127.0.0.1:{port}/", timeout=2).text
+        except httpx.HTTPError:
+            return None
+        line = page.split('id="last-crawl">', 1)[-1].split("</p>", 1)[0]
+        return line if "failed" in line else None
+
+    line = wait_for(crawl_line, 60, "the index page to report the failed crawl", every=0.5)
+    assert "6 failed" in line and "connection refused" in line, line
+    assert "disallowed by robots.txt" not in line
 
 
 def test_a_site_whose_name_does_not_resolve_fails_the_crawl(redis_url: str) -> None:
@@ -94,6 +130,9 @@ def test_a_site_whose_name_does_not_resolve_fails_the_crawl(redis_url: str) -> N
     assert result.returncode == 1, result.stdout + result.stderr
     assert result.stdout.startswith("crawl: 0 fetched") and " 0 new" in result.stdout
     assert "failed: http://nonexistent.invalid/sitemap.xml: fetching: " in result.stderr
+    assert "name did not resolve (nonexistent.invalid)" in result.stderr
+    assert "disallowed by robots.txt" not in result.stderr
+    assert "failed by cause: 3 × robots.txt unreachable (name did not resolve)" in result.stderr
     _no_traceback(result.stdout, result.stderr)
 
 
