@@ -17,7 +17,7 @@ from cli._heartbeat import healthcheck, keep_heartbeat
 from cli._redis import shared_redis
 from cli._settings import settings_command
 from services.errors import NamFeedsError
-from services.logs import configure_logging
+from services.logs import configure_logging, mute
 from services.settings import Settings, unknown_variables
 
 log = structlog.get_logger(__name__)
@@ -156,9 +156,11 @@ _PORT = click.option(
 @_PORT
 def web(host: str, port: int) -> None:
     """Serve the feeds, the index page, OPML and the admin API."""
-    from feeds.web import serve
+    from feeds.web import ACCESS_LOGGER, serve
 
     settings = Settings.from_env()
+    if not settings.access_log:
+        mute(ACCESS_LOGGER)
     serve(settings, shared_redis(settings), host, port)
 
 

@@ -61,6 +61,9 @@ class Settings:
     # A page whose sitemap lastmod is unchanged is still revalidated (a conditional request)
     # once its last fetch is this many seconds old; 0 revalidates on every crawl.
     revalidate_after: int = 86400
+    # One structured line per HTTP request; off where a proxy in front logs them already
+    # (it costs the in-memory feed path a sixth to a third of its peak rate).
+    access_log: bool = True
 
     @property
     def allowed_hosts(self) -> frozenset[str]:
@@ -121,6 +124,7 @@ class Settings:
             revalidate_after=get(
                 "NAMFEEDS_REVALIDATE_AFTER", _int_between(0, 30 * 86400), defaults.revalidate_after
             ),
+            access_log=get("NAMFEEDS_ACCESS_LOG", _switch, True),
         )
         _check_origin_map(settings)
         return settings
@@ -166,6 +170,17 @@ def _token(name: str, value: str) -> str:
     if len(value) < 16:
         raise ConfigError(name, "the token must be at least 16 characters long")
     return value
+
+
+_SWITCH = {"1": True, "true": True, "yes": True, "on": True}
+_SWITCH |= {"0": False, "false": False, "no": False, "off": False}
+
+
+def _switch(name: str, value: str) -> bool:
+    try:
+        return _SWITCH[value.lower()]
+    except KeyError:
+        raise ConfigError(name, f"{value!r} is not one of on, off (or true, false, 1, 0)") from None
 
 
 def _user_agent(name: str, value: str) -> str:

@@ -168,3 +168,27 @@ def test_up_refuses_an_unreachable_redis() -> None:
     output = _up_refused(env, free_port())
     assert "NAMFEEDS_REDIS_URL redis://:***@127.0.0.1:" in output
     assert "cannot be reached" in output and "secret" not in output
+
+
+@pytest.mark.parametrize(("switch", "logged"), [("on", True), ("off", False)])
+def test_access_lines_follow_the_setting(
+    switch: str, logged: bool, redis_url: str, start: Callable[..., Running]
+) -> None:
+    port = free_port()
+    env = clean_env(NAMFEEDS_REDIS_URL=redis_url, NAMFEEDS_ACCESS_LOG=switch)
+    web = start("web", "--port", str(port), env=env)
+    url = f"http://127.0.0.1:{port}/feeds.opml?probe={switch}"
+    wait_for(lambda: _answers(url), 60, "the web app to answer")
+    web.stop()
+    found = [line for line in web.output().splitlines() if f"probe={switch}" in line]
+    access = [json.loads(line) for line in web.output().splitlines() if "http.request" in line]
+    opml = [r for r in access if r["route"] == "/feeds.opml" and r["status"] == 200]
+    assert bool(opml) == logged and bool(access) == logged, access
+    assert found == [], "the query string is not logged, only the path"
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False

@@ -130,6 +130,7 @@ VARIABLES = [
     Variable("NAMFEEDS_RETRY_BUDGET", 60.0, "0", 0.0, ("-1", "86401", "lots")),
     Variable("NAMFEEDS_CRAWL_RETRY_BUDGET", 600.0, "30", 30.0, ("-1", "86401", "lots")),
     Variable("NAMFEEDS_REVALIDATE_AFTER", 86400, "0", 0, ("-1", str(30 * 86400 + 1), "1d")),
+    Variable("NAMFEEDS_ACCESS_LOG", True, "OFF", False, ("maybe", "2", "enabled")),
 ]
 BY_NAME = {v.name: v for v in VARIABLES}
 BAD = [(v.name, raw) for v in VARIABLES for raw in v.bad]
