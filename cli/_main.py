@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
@@ -46,7 +47,7 @@ def main() -> None:
     warn_unknown_variables(os.environ)
 
 
-def warn_unknown_variables(environ: dict[str, str] | os._Environ[str]) -> None:
+def warn_unknown_variables(environ: Mapping[str, str]) -> None:
     for name, closest in unknown_variables(environ):
         hint = f"; did you mean {closest}?" if closest else ""
         log.warning(
