@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
@@ -17,7 +18,7 @@ from cli._heartbeat import healthcheck, keep_heartbeat
 from cli._redis import shared_redis
 from cli._settings import settings_command
 from services.errors import NamFeedsError
-from services.logs import configure_logging
+from services.logs import configure_logging, mute
 from services.settings import Settings, unknown_variables
 
 log = structlog.get_logger(__name__)
@@ -46,7 +47,7 @@ def main() -> None:
     warn_unknown_variables(os.environ)
 
 
-def warn_unknown_variables(environ: dict[str, str] | os._Environ[str]) -> None:
+def warn_unknown_variables(environ: Mapping[str, str]) -> None:
     for name, closest in unknown_variables(environ):
         hint = f"; did you mean {closest}?" if closest else ""
         log.warning(
@@ -150,9 +151,11 @@ _PORT = click.option(
 @_PORT
 def web(host: str, port: int) -> None:
     """Serve the feeds, the index page, OPML and the admin API."""
-    from feeds.web import serve
+    from feeds.web import ACCESS_LOGGER, serve
 
     settings = Settings.from_env()
+    if not settings.access_log:
+        mute(ACCESS_LOGGER)
     serve(settings, shared_redis(settings), host, port)
 
 

@@ -30,6 +30,8 @@ def _display(attribute: str, value: object, settings: Settings) -> str:
         if value is None:
             return f"(unset: an embedded Redis in {settings.data_dir})"
         return shown(str(value)).strip("'")
+    if isinstance(value, bool):
+        return "on" if value else "off"
     if isinstance(value, Mapping):
         return ";".join(f"{k}={v}" for k, v in value.items())
     if isinstance(value, tuple):

@@ -179,8 +179,10 @@ def test_service_command_starts_and_serves(
         command[command.index("--port") + 1] = str(port)
         command[command.index("--host") + 1] = "127.0.0.1"
     service = COMPOSE["services"][name]
+    # the URL as compose gives it, options included, with the test's server in it
     options = service["environment"]["NAMFEEDS_REDIS_URL"].partition("?")[2]
-    env = {**os.environ, **site.env(), "NAMFEEDS_REDIS_URL": f"{redis_url}?{options}"}
+    url = f"{redis_url}?{options}" if options else redis_url
+    env = {**os.environ, **site.env(), "NAMFEEDS_REDIS_URL": url}
     env["NAMFEEDS_DATA_DIR"] = str(tmp_path)
     env["NAMFEEDS_ADMIN_TOKEN"] = "a-token-for-the-deploy-test"
     broker = redis.Redis.from_url(broker_url(redis_url))

@@ -12,10 +12,11 @@
     _pages         feed titles, the last-crawl line and the 404 page (pure)
     _api           the admin API: POST /api/recrawl, GET /api/jobs/{id}
     _health        /healthz from the heartbeats in Redis
-    _metrics       /metrics and request timing
+    _metrics       /metrics, request timing and the access lines
     _protocol      uvicorn's httptools protocol with a 64 KiB bound on the request head
 """
 
 from feeds.web._app import create_app, serve
+from feeds.web._metrics import ACCESS_LOGGER
 
-__all__ = ["create_app", "serve"]
+__all__ = ["ACCESS_LOGGER", "create_app", "serve"]

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from feeds.web._cache import CachedFeed, FeedCache, Headers
 from feeds.web._conditional import accepts_gzip, matched_etag, not_modified
+from feeds.web._metrics import log_access
 from services.errors import StorageError
 
 log = structlog.get_logger(__name__)
@@ -60,7 +61,9 @@ class LeanFeeds:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         head = scope["method"] == "HEAD"
         await send({"type": "http.response.body", "body": b"" if head else body})
-        self._timer(scope["method"], status).observe(time.perf_counter() - start)
+        took = time.perf_counter() - start
+        self._timer(scope["method"], status).observe(took)
+        log_access(scope, ROUTE, status, took)
 
     @functools.cache  # noqa: B019  (one app per process; a few methods times a few statuses)
     def _timer(self, method: str, status: int) -> Any:

@@ -36,29 +36,31 @@ _MOST_CAUSES = 3
 
 
 def last_crawl_line(record: Mapping[str, Any] | None) -> str:
-    """One paragraph from the newest crawl record (services.storage keeps them): when, what
-    it did, and, when pages failed, how many and why, by cause where the record has them."""
+    """last_crawl_summary as a paragraph, marked when pages failed."""
+    failed = bool(record and record.get("failures"))
+    css = "last-crawl failed" if failed else "last-crawl"
+    return f'<p class="{css}">Last crawl: {escape(last_crawl_summary(record))}.</p>'
+
+
+def last_crawl_summary(record: Mapping[str, Any] | None) -> str:
+    """Plain text from the newest crawl record (services.storage keeps them): when, what it
+    did, and, when pages failed, how many and why, by cause where the record has them. On a
+    first run whose crawl failed, this is what says why the page is empty."""
     if record is None:
-        return '<p class="last-crawl">No crawl has run yet.</p>'
+        return "none yet"
     when = _when(record.get("finished") or record.get("started"))
     failures = record.get("failures") or []
-    done = _what_it_did(record)
+    done = f"{when}, {_what_it_did(record)}"
     if not failures:
-        return f'<p class="last-crawl">Last crawl {when}: {escape(done)}.</p>'
+        return done
     causes = record.get("failures_by_cause") or {}
     if causes:
         top = sorted(causes.items(), key=lambda item: (-int(item[1]), str(item[0])))
         why = "; ".join(f"{n} × {c}" for c, n in top[:_MOST_CAUSES])
     else:
-        why = str(
-            failures[0].get("error", "unknown error")
-            if isinstance(failures[0], Mapping)
-            else failures[0]
-        )
-    return (
-        f'<p class="last-crawl failed">Last crawl {when}: {escape(done)}; '
-        f"{len(failures)} failed: {escape(why)}.</p>"
-    )
+        first = failures[0]
+        why = str(first.get("error", "unknown error") if isinstance(first, Mapping) else first)
+    return f"{done}; {len(failures)} failed: {why}"
 
 
 def _when(stamp: Any) -> str:
@@ -66,7 +68,7 @@ def _when(stamp: Any) -> str:
         moment = datetime.fromisoformat(str(stamp))
     except ValueError:
         return "at an unknown time"
-    return f"at {moment.strftime('%Y-%m-%d %H:%M')} UTC"
+    return f"{moment.strftime('%Y-%m-%d %H:%M')} UTC"
 
 
 def _what_it_did(record: Mapping[str, Any]) -> str:

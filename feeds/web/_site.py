@@ -11,7 +11,6 @@ import gzip
 import hashlib
 import re
 
-from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -22,7 +21,7 @@ from feeds.web import _views as views
 from feeds.web._conditional import accepts_gzip, etag_matches, gzip_etag
 from feeds.web._html import FeedLink, render
 from feeds.web._i18n import LANGUAGE_NAMES, choose_language, messages
-from feeds.web._pages import last_crawl_line
+from feeds.web._pages import last_crawl_summary
 from services.model import LANGUAGES
 from services.people import all_people, get_person
 from services.storage import Store
@@ -97,7 +96,7 @@ class Site:
             speakers=speakers,
             topics=topics,
             all_feeds=all_feeds,
-            last_crawl=Markup(last_crawl_line(self.store.last_crawl())),
+            last_crawl=last_crawl_summary(self.store.last_crawl()),
         )
         return _page(request, html, lang)
 

@@ -66,6 +66,9 @@ class Settings:
     max_urls_per_crawl: int = 20_000
     max_urls_per_sitemap: int = 50_000
     websub_hub: str | None = None  # a WebSub hub to ping when feeds change; None: no hub
+    # One structured line per HTTP request; off where a proxy in front logs them already
+    # (it costs the in-memory feed path a sixth to a third of its peak rate).
+    access_log: bool = True
 
     @property
     def allowed_hosts(self) -> frozenset[str]:
@@ -137,6 +140,7 @@ class Settings:
                 defaults.max_urls_per_sitemap,
             ),
             websub_hub=get("NAMFEEDS_WEBSUB_HUB", _base_url, None),
+            access_log=get("NAMFEEDS_ACCESS_LOG", _switch, True),
         )
         _check_origin_map(settings)
         return settings
@@ -182,6 +186,17 @@ def _token(name: str, value: str) -> str:
     if len(value) < 16:
         raise ConfigError(name, "the token must be at least 16 characters long")
     return value
+
+
+_SWITCH = {"1": True, "true": True, "yes": True, "on": True}
+_SWITCH |= {"0": False, "false": False, "no": False, "off": False}
+
+
+def _switch(name: str, value: str) -> bool:
+    try:
+        return _SWITCH[value.lower()]
+    except KeyError:
+        raise ConfigError(name, f"{value!r} is not one of on, off (or true, false, 1, 0)") from None
 
 
 def _user_agent(name: str, value: str) -> str:

@@ -3,12 +3,15 @@ is one clear line (or summary) and a non-zero exit code, never a traceback."""
 
 from __future__ import annotations
 
+import json
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.operator.conftest import clean_env, free_port, run_cli
+from tests.operator.conftest import Running, clean_env, free_port, run_cli, wait_for
 
 
 def _no_traceback(*texts: str) -> None:
@@ -85,7 +88,40 @@ def test_a_site_on_a_closed_port_fails_the_crawl(redis_url: str) -> None:
     assert result.stdout.startswith("crawl: 0 fetched") and " 0 new" in result.stdout
     for origin in origins:
         assert f"failed: {origin}/sitemap.xml: fetching: " in result.stderr
+    # the real cause, not a robots.txt disallow
+    assert f"connection refused (127.0.0.1:{closed})" in result.stderr
+    assert "disallowed by robots.txt" not in result.stderr
+    assert "failed by cause: 6 × robots.txt unreachable (connection refused)" in result.stderr
     _no_traceback(result.stdout, result.stderr)
+    status = run_cli("status", env=env)
+    last = json.loads(status.stdout)["last_crawl"]
+    assert last["failures_by_cause"] == {"robots.txt unreachable (connection refused)": 6}
+
+
+def test_up_with_the_site_unreachable_says_why_on_the_index_page(
+    tmp_path: Path, start: Callable[..., Running]
+) -> None:
+    closed, port = free_port(), free_port()
+    origins = ("https://www.belarus-nau.org", "https://belarus-nau.org")
+    env = _mirror_unreachable(
+        "", NAMFEEDS_ORIGIN_MAP=";".join(f"{o}=http://127.0.0.1:{closed}" for o in origins)
+    )
+    env.pop("NAMFEEDS_REDIS_URL")
+    env["NAMFEEDS_DATA_DIR"] = str(tmp_path / "data")
+    up = start("up", "--port", str(port), env=env)
+
+    def crawl_line() -> str | None:
+        assert up.process.poll() is None, up.output()[-3000:]
+        try:
+            page = httpx.get(f"http://127.0.0.1:{port}/", timeout=2).text
+        except httpx.HTTPError:
+            return None
+        line = page.split('id="last-crawl">', 1)[-1].split("</p>", 1)[0]
+        return line if "failed" in line else None
+
+    line = wait_for(crawl_line, 60, "the index page to report the failed crawl", every=0.5)
+    assert "6 failed" in line and "connection refused" in line, line
+    assert "disallowed by robots.txt" not in line
 
 
 def test_a_site_whose_name_does_not_resolve_fails_the_crawl(redis_url: str) -> None:
@@ -94,6 +130,9 @@ def test_a_site_whose_name_does_not_resolve_fails_the_crawl(redis_url: str) -> N
     assert result.returncode == 1, result.stdout + result.stderr
     assert result.stdout.startswith("crawl: 0 fetched") and " 0 new" in result.stdout
     assert "failed: http://nonexistent.invalid/sitemap.xml: fetching: " in result.stderr
+    assert "name did not resolve (nonexistent.invalid)" in result.stderr
+    assert "disallowed by robots.txt" not in result.stderr
+    assert "failed by cause: 3 × robots.txt unreachable (name did not resolve)" in result.stderr
     _no_traceback(result.stdout, result.stderr)
 
 
@@ -129,3 +168,27 @@ def test_up_refuses_an_unreachable_redis() -> None:
     output = _up_refused(env, free_port())
     assert "NAMFEEDS_REDIS_URL redis://:***@127.0.0.1:" in output
     assert "cannot be reached" in output and "secret" not in output
+
+
+@pytest.mark.parametrize(("switch", "logged"), [("on", True), ("off", False)])
+def test_access_lines_follow_the_setting(
+    switch: str, logged: bool, redis_url: str, start: Callable[..., Running]
+) -> None:
+    port = free_port()
+    env = clean_env(NAMFEEDS_REDIS_URL=redis_url, NAMFEEDS_ACCESS_LOG=switch)
+    web = start("web", "--port", str(port), env=env)
+    url = f"http://127.0.0.1:{port}/feeds.opml?probe={switch}"
+    wait_for(lambda: _answers(url), 60, "the web app to answer")
+    web.stop()
+    found = [line for line in web.output().splitlines() if f"probe={switch}" in line]
+    access = [json.loads(line) for line in web.output().splitlines() if "http.request" in line]
+    opml = [r for r in access if r["route"] == "/feeds.opml" and r["status"] == 200]
+    assert bool(opml) == logged and bool(access) == logged, access
+    assert found == [], "the query string is not logged, only the path"
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False

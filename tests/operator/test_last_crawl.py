@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from feeds.web._pages import last_crawl_line
+from feeds.web._pages import last_crawl_line, last_crawl_summary
 
 
 def test_no_crawl_yet_says_so() -> None:
-    assert "No crawl has run yet." in last_crawl_line(None)
+    assert last_crawl_summary(None) == "none yet"
+    assert "Last crawl: none yet." in last_crawl_line(None)
 
 
 def test_a_good_crawl_says_when_and_what_it_did() -> None:
@@ -18,9 +19,8 @@ def test_a_good_crawl_says_when_and_what_it_did() -> None:
         "not_modified": 3,
         "failures": [],
     }
-    line = last_crawl_line(record)
-    assert "Last crawl at 2026-12-02 16:34 UTC: 5 new, 1 edited, 5 unchanged." in line
-    assert "failed" not in line
+    assert last_crawl_summary(record) == "2026-12-02 16:34 UTC, 5 new, 1 edited, 5 unchanged"
+    assert "failed" not in last_crawl_line(record)
 
 
 def test_a_failed_crawl_gives_the_commonest_causes() -> None:
@@ -30,9 +30,10 @@ def test_a_failed_crawl_gives_the_commonest_causes() -> None:
         "failures": [{"url": f"https://x/{i}", "error": "…"} for i in range(7)],
         "failures_by_cause": {"HTTP 500": 1, "robots.txt unreachable (connection refused)": 6},
     }
-    line = last_crawl_line(record)
-    assert 'class="last-crawl failed"' in line
-    assert "7 failed: 6 × robots.txt unreachable (connection refused); 1 × HTTP 500." in line
+    assert 'class="last-crawl failed"' in last_crawl_line(record)
+    assert last_crawl_summary(record).endswith(
+        "; 7 failed: 6 × robots.txt unreachable (connection refused); 1 × HTTP 500"
+    )
 
 
 def test_without_causes_the_first_error_is_shown_escaped() -> None:
@@ -43,6 +44,8 @@ def test_without_causes_the_first_error_is_shown_escaped() -> None:
         "skipped": 0,
         "failures": [{"url": "https://x/sitemap.xml", "error": "fetching: <refused>"}],
     }
-    line = last_crawl_line(record)
-    assert "at 2026-12-02 10:00 UTC: 0 pages queued, 0 not due; 1 failed" in line
-    assert "fetching: &lt;refused&gt;" in line
+    summary = last_crawl_summary(record)
+    assert (
+        summary == "2026-12-02 10:00 UTC, 0 pages queued, 0 not due; 1 failed: fetching: <refused>"
+    )
+    assert "fetching: &lt;refused&gt;" in last_crawl_line(record)

@@ -126,6 +126,8 @@ def test_every_line_up_and_its_processes_print_is_one_json_record(up: UpRun) -> 
         records.append(record)
     loggers = {r.get("logger") for r in records}
     assert {"cli._up", "celery.apps.worker", "celery.beat", "uvicorn.error"} <= loggers
+    # each fetch is logged once, by the fetch client with the real URL, not again by httpx
+    assert "httpx" not in loggers and any(r["event"] == "fetched" for r in records)
     warned = [r for r in records if r.get("variable") == "NAMFEEDS_CRAWL_DELEY"]
     assert len(warned) == 1, "the misspelled variable is warned about once, not per process"
     access = [r for r in records if r.get("logger") == "feeds.web.access"]
@@ -136,7 +138,8 @@ def test_every_line_up_and_its_processes_print_is_one_json_record(up: UpRun) -> 
 
 def test_the_index_page_says_when_the_last_crawl_ran(up: UpRun) -> None:
     page = httpx.get(up.url("/"), timeout=5).text
-    assert '<p class="last-crawl' in page and "Last crawl at " in page
+    line = page.split('id="last-crawl">', 1)[1].split("</p>", 1)[0]
+    assert line.startswith("Last crawl: 20") and " UTC, " in line, line
 
 
 def test_healthz_sees_up_s_worker_and_beat(up: UpRun) -> None:

@@ -139,6 +139,7 @@ VARIABLES = [
         "https://hub.example.org",
         ("hub.example.org", "ftp://hub.example.org"),
     ),
+    Variable("NAMFEEDS_ACCESS_LOG", True, "OFF", False, ("maybe", "2", "enabled")),
 ]
 BY_NAME = {v.name: v for v in VARIABLES}
 BAD = [(v.name, raw) for v in VARIABLES for raw in v.bad]
