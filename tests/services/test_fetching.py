@@ -579,3 +579,18 @@ def test_rules_once_read_outlive_an_unreachable_robots(site: SiteServer) -> None
         with pytest.raises(PermanentFetchError, match="disallowed by robots.txt"):
             f.get(site.url(WIX, POST))
     assert [r.status for r in site.requests(path="/robots.txt")][:2] == [200, 503]
+
+
+def test_a_reply_cut_short_is_named_as_bad_http(hostile_server: HostileServer) -> None:
+    # Content-Length promises more than is sent before the server hangs up.
+    hostile_server.route("/short", Fixed(200, {"Content-Length": "1000"}, b"<p>only this"))
+    origin = "https://www.belarus-nau.org"
+    settings = Settings(
+        source_urls=(origin,),
+        origin_map={origin: hostile_server.origin},
+        crawl_delay=0.0,
+        max_retries=0,
+    )
+    with Fetcher(settings) as f, pytest.raises(TransientFetchError) as caught:
+        f.get(f"{origin}/short")
+    assert caught.value.reason.startswith("bad HTTP from the server (")
