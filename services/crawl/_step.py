@@ -25,9 +25,10 @@ from services.storage import FetchInfo, Store
 
 log = structlog.get_logger(__name__)
 
-# A host's turn is held a little longer than one exchange may take (its deadline), so a
-# live request never loses its turn.
-FETCH_HOLD_MARGIN = 10.0
+# A host's turn is held a little longer than one exchange may take (its deadline bounds
+# every socket operation), so a live request never loses its turn, and a dead worker's turn
+# frees the host soon after.
+FETCH_HOLD_MARGIN = 2.0
 
 
 class Outcome(StrEnum):

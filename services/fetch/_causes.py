@@ -21,10 +21,11 @@ RESET = "connection reset"
 TLS = "TLS failed"
 TIMEOUT = "timed out"
 CONNECTION = "connection failed"
+PROTOCOL = "bad HTTP from the server"
 ROBOTS_UNREACHABLE = "robots.txt unreachable"
 DEFERRED = "deferred"
 
-_CAUSES = (DNS, REFUSED, RESET, TLS, TIMEOUT, CONNECTION, DEFERRED)
+_CAUSES = (DNS, REFUSED, RESET, TLS, TIMEOUT, CONNECTION, PROTOCOL, DEFERRED)
 _HTTP = re.compile(r"HTTP \d{3}")
 
 
@@ -40,10 +41,10 @@ def transport_reason(exc: httpx.TransportError, host: str, deadline: Deadline | 
     for e in inner:
         if isinstance(e, ssl.SSLError):
             return f"{TLS} ({getattr(e, 'reason', None) or e})"
-    if any(isinstance(e, ConnectionResetError) for e in inner) or isinstance(
-        exc, httpx.RemoteProtocolError
-    ):
+    if any(isinstance(e, ConnectionResetError) for e in inner):
         return f"{RESET} ({exc or type(exc).__name__})"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"{PROTOCOL} ({exc or 'the server broke off the reply'})"
     return f"{CONNECTION} ({type(exc).__name__}: {exc})"
 
 
@@ -89,6 +90,7 @@ __all__ = [
     "CONNECTION",
     "DEFERRED",
     "DNS",
+    "PROTOCOL",
     "REFUSED",
     "RESET",
     "ROBOTS_UNREACHABLE",

@@ -15,13 +15,14 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 import stamina
+import stamina.instrumentation
 import structlog
 
 from services.errors import PermanentFetchError, TransientFetchError
 from services.fetch._causes import DEFERRED, ROBOTS_UNREACHABLE
 from services.fetch._deadline import deadline_transport
 from services.fetch._page import Page, Validators, page_from_reply
-from services.fetch._retries import CrawlBudget, UrlRetries, host_hold_off
+from services.fetch._retries import CrawlBudget, UrlRetries, given_up, host_hold_off, log_retry
 from services.fetch._robots import ROBOTS_MAX_BYTES, RobotsCache, product_token
 from services.fetch._turns import MAX_HOLD_OFF, HostGate, HostHeldOff, LocalHostGate
 from services.fetch._urls import (
@@ -76,6 +77,9 @@ class Fetcher:
         self._robots = RobotsCache(
             self._robots_body, self._real, ttl=robots_ttl, error_ttl=robots_error_ttl
         )
+        # stamina's own hook logs every retry as a warning; the cause is told once, by the
+        # caller, when the fetch finally fails, so a retry is an info line of ours.
+        stamina.instrumentation.set_on_retry_hooks([log_retry])
         self._client = httpx.Client(
             timeout=httpx.Timeout(settings.fetch_timeout),
             follow_redirects=False,
@@ -214,7 +218,7 @@ class Fetcher:
                     tried += 1
                     return self._exchange(url, validators, limit, truncate, attempt.next_wait)
         except TransientFetchError as exc:
-            raise _given_up(exc, tried, budget.out_of_budget) from exc
+            raise given_up(exc, tried, budget.out_of_budget) from exc
         finally:
             budget.finish()
         raise AssertionError("stamina ended without a result or an error")
@@ -251,26 +255,6 @@ class Fetcher:
         if seconds > 0:
             log.info("holding off host", host=host, seconds=seconds, status=exc.status)
             self._gate.hold_off(host, seconds)
-
-
-def _given_up(exc: TransientFetchError, tried: int, out_of_budget: bool) -> TransientFetchError:
-    """The last error, saying why there was no further try: a Retry-After past the budget is
-    a deferral, otherwise the attempts or the seconds ran out."""
-    if exc.reason.startswith(DEFERRED):
-        return exc
-    if out_of_budget and exc.retry_after is not None:
-        reason = f"{exc.reason}, Retry-After {exc.retry_after:.0f} s: deferred"
-    elif out_of_budget:
-        reason = f"{exc.reason}, gave up after {_attempts(tried)} (retry budget spent)"
-    elif tried > 1:
-        reason = f"{exc.reason}, gave up after {_attempts(tried)}"
-    else:
-        return exc
-    return TransientFetchError(exc.url, reason, status=exc.status, retry_after=exc.retry_after)
-
-
-def _attempts(tried: int) -> str:
-    return "1 attempt" if tried == 1 else f"{tried} attempts"
 
 
 __all__ = [

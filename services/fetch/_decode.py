@@ -63,8 +63,8 @@ def decode_bounded(
         chunks.append(chunk)
         if encodings and size > _RATIO_AFTER and size > MAX_RATIO * wire.count:
             raise TooLarge(
-                f"body exceeds {MAX_RATIO} times its compressed size ({wire.count} bytes "
-                f"inflated to over {size}): a compression bomb"
+                f"body exceeds the {MAX_RATIO}x inflation limit ({wire.count} bytes sent, "
+                f"{size} bytes so far): a compression bomb"
             )
     if not truncate:
         wire.drain(_STEP)

@@ -14,7 +14,13 @@ import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+import structlog
+from stamina.instrumentation import RetryDetails
+
 from services.errors import TransientFetchError
+from services.fetch._causes import DEFERRED
+
+log = structlog.get_logger(__name__)
 
 # RFC 9110 sections 15.5.30 and 15.6.4: the server as a whole is overloaded or rate-limiting.
 _HOST_BUSY_STATUSES = frozenset({429, 503})
@@ -119,4 +125,43 @@ def retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-__all__ = ["CrawlBudget", "UrlRetries", "host_hold_off", "retry_after"]
+def log_retry(details: RetryDetails) -> None:
+    """stamina's retry hook: one info line per retry, with the URL and what went wrong."""
+    cause = details.caused_by
+    log.info(
+        "fetch.retry",
+        url=getattr(cause, "url", None),
+        error=getattr(cause, "reason", str(cause)),
+        retry=details.retry_num,
+        wait=round(details.wait_for, 3),
+    )
+
+
+def given_up(exc: TransientFetchError, tried: int, out_of_budget: bool) -> TransientFetchError:
+    """The last error, saying why there was no further try: a Retry-After past the budget is
+    a deferral, otherwise the attempts or the seconds ran out."""
+    if exc.reason.startswith(DEFERRED):
+        return exc
+    if out_of_budget and exc.retry_after is not None:
+        reason = f"{exc.reason}, Retry-After {exc.retry_after:.0f} s: deferred"
+    elif out_of_budget:
+        reason = f"{exc.reason}, gave up after {_attempts(tried)} (retry budget spent)"
+    elif tried > 1:
+        reason = f"{exc.reason}, gave up after {_attempts(tried)}"
+    else:
+        return exc
+    return TransientFetchError(exc.url, reason, status=exc.status, retry_after=exc.retry_after)
+
+
+def _attempts(tried: int) -> str:
+    return "1 attempt" if tried == 1 else f"{tried} attempts"
+
+
+__all__ = [
+    "CrawlBudget",
+    "UrlRetries",
+    "given_up",
+    "host_hold_off",
+    "log_retry",
+    "retry_after",
+]

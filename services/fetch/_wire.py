@@ -21,6 +21,7 @@ from services.fetch._decode import (
     format_size,
 )
 from services.fetch._retries import retry_after
+from services.fetch._turns import MAX_HOLD_OFF
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # Only what _decode undoes: httpx would otherwise offer br and zstd when they are installed.
@@ -62,6 +63,9 @@ def _reply(url: str, response: httpx.Response, limit: int, truncate: bool) -> Re
         return Reply(status, response.headers, b"")
     if status == 429 or status >= 500:
         wait = retry_after(response.headers.get("Retry-After"))
+        if wait is not None:
+            # A host that asks for an hour gets it; one that asks for years gets a day.
+            wait = min(wait, MAX_HOLD_OFF)
         raise TransientFetchError(url, f"HTTP {status}", status=status, retry_after=wait)
     if status >= 400:
         raise PermanentFetchError(url, f"HTTP {status}", status=status)

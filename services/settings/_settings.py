@@ -104,6 +104,7 @@ class Settings:
                 return default
             return parse(name, raw.strip())
 
+        fetch_timeout = get("NAMFEEDS_FETCH_TIMEOUT", _float_between(0.1, 300.0), 10.0)
         settings = cls(
             redis_url=get("NAMFEEDS_REDIS_URL", _redis_url, None),
             source_urls=get("NAMFEEDS_SOURCE_URLS", _origins, defaults.source_urls),
@@ -116,12 +117,15 @@ class Settings:
             feed_size=get("NAMFEEDS_FEED_SIZE", _int_between(1, 1000), 50),
             data_dir=get("NAMFEEDS_DATA_DIR", _data_dir, defaults.data_dir),
             user_agent=get("NAMFEEDS_USER_AGENT", _user_agent, defaults.user_agent),
-            fetch_timeout=get("NAMFEEDS_FETCH_TIMEOUT", _float_between(0.1, 300.0), 10.0),
+            fetch_timeout=fetch_timeout,
             max_body_bytes=get(
                 "NAMFEEDS_MAX_BODY_BYTES", _int_between(1024, 1 << 30), defaults.max_body_bytes
             ),
             max_retries=get("NAMFEEDS_MAX_RETRIES", _int_between(0, 20), 4),
-            fetch_deadline=get("NAMFEEDS_FETCH_DEADLINE", _float_between(0.1, 3600.0), 30.0),
+            # Unset, three read timeouts: a short timeout means a short exchange too.
+            fetch_deadline=get(
+                "NAMFEEDS_FETCH_DEADLINE", _float_between(0.1, 3600.0), 3 * fetch_timeout
+            ),
             retry_budget=get("NAMFEEDS_RETRY_BUDGET", _float_between(0.0, 86400.0), 60.0),
             crawl_retry_budget=get(
                 "NAMFEEDS_CRAWL_RETRY_BUDGET", _float_between(0.0, 86400.0), 600.0

@@ -84,6 +84,9 @@ class Encoded:
     encodings: tuple[str, ...] = ("gzip",)
     expanded: int = 1024 * MiB
 
+    def prepare(self) -> None:
+        encoded_zeros(self.encodings, self.expanded)  # built once, before any client waits
+
     def respond(self, sock: socket.socket, request: Request, stop: threading.Event) -> None:
         body = encoded_zeros(self.encodings, self.expanded)
         headers = {

@@ -38,17 +38,17 @@ def _deflated_zeros(expanded: int, encoding: str) -> bytes:
 
 
 def _fix_trailer(stream: bytes, encoding: str, expanded: int) -> bytes:
-    zero = bytes(MiB)
-    check = 0 if encoding == "gzip" else 1
-    left = expanded
-    while left:
-        piece = zero[: min(left, MiB)]
-        check = zlib.crc32(piece, check) if encoding == "gzip" else zlib.adler32(piece, check)
-        left -= len(piece)
     if encoding == "gzip":
+        check = 0
+        zero = bytes(MiB)
+        for start in range(0, expanded, MiB):
+            check = zlib.crc32(zero[: min(MiB, expanded - start)], check)
         trailer = check.to_bytes(4, "little") + (expanded & 0xFFFFFFFF).to_bytes(4, "little")
         return stream[:-8] + trailer
-    return stream[:-4] + check.to_bytes(4, "big")
+    # Adler-32 of zeros in closed form (RFC 1950 section 8.2): the byte sum stays 1, and
+    # the running sum grows by 1 for each byte.
+    adler = ((expanded % 65521) << 16) | 1
+    return stream[:-4] + adler.to_bytes(4, "big")
 
 
 def big_robots(size: int = MiB, late_rule: str = "Disallow: /hostile/late") -> bytes:

@@ -151,7 +151,11 @@ class HostileServer:
         self._tcp.server_close()
 
     def route(self, path: str, behaviour: Behaviour) -> str:
-        """Serve `path` (without its query) with `behaviour`; returns the path."""
+        """Serve `path` (without its query) with `behaviour`; returns the path. A payload
+        that is costly to build is built now, so a bounded client never waits on it."""
+        prepare = getattr(behaviour, "prepare", None)
+        if prepare is not None:
+            prepare()
         with self._lock:
             self._routes[path] = behaviour
         return path

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from services.errors import PermanentFetchError, TransientFetchError
-from services.fetch import Fetcher, Page, Validators, normalize_source_url
+from services.fetch import MAX_HOLD_OFF, Fetcher, Page, Validators, normalize_source_url
 from services.settings import Settings
 from tests.fixtures.site import SiteServer
 from tests.reliability.hostile import Fixed, HostileServer
@@ -138,6 +138,13 @@ def test_long_retry_after_defers_instead_of_sleeping(site: SiteServer) -> None:
     assert later.value.retry_after is not None and 3590 < later.value.retry_after <= 3600
     assert len(site.requests(path=path)) == 1 and site.requests(path=POST) == []
     assert took < 2
+
+
+def test_a_retry_after_of_years_defers_for_a_day_at_most(site: SiteServer) -> None:
+    with pytest.raises(TransientFetchError) as caught:
+        get(site, "/fault/503?retry_after=999999999", max_retries=3)
+    assert caught.value.retry_after == MAX_HOLD_OFF == 86400.0
+    assert len(site.requests(path="/fault/503?retry_after=999999999")) == 1
 
 
 def test_retries_stop_when_the_url_budget_is_spent(site: SiteServer) -> None:
@@ -579,3 +586,18 @@ def test_rules_once_read_outlive_an_unreachable_robots(site: SiteServer) -> None
         with pytest.raises(PermanentFetchError, match="disallowed by robots.txt"):
             f.get(site.url(WIX, POST))
     assert [r.status for r in site.requests(path="/robots.txt")][:2] == [200, 503]
+
+
+def test_a_reply_cut_short_is_named_as_bad_http(hostile_server: HostileServer) -> None:
+    # Content-Length promises more than is sent before the server hangs up.
+    hostile_server.route("/short", Fixed(200, {"Content-Length": "1000"}, b"<p>only this"))
+    origin = "https://www.belarus-nau.org"
+    settings = Settings(
+        source_urls=(origin,),
+        origin_map={origin: hostile_server.origin},
+        crawl_delay=0.0,
+        max_retries=0,
+    )
+    with Fetcher(settings) as f, pytest.raises(TransientFetchError) as caught:
+        f.get(f"{origin}/short")
+    assert caught.value.reason.startswith("bad HTTP from the server (")

@@ -21,8 +21,9 @@ PAGE = "/en/post/pavel-latushka-on-sanctions-and-the-border-crossings"
 
 
 def test_fetchers_sharing_a_redis_take_turns_with_the_delay(
-    site: SiteServer, redis_url: str
+    site: SiteServer, redis_url: str, redis_client: redis.Redis
 ) -> None:
+    # redis_client: a clean namespace, with no hold-off left by an earlier test.
     delay = 0.2
     settings = site.settings(crawl_delay=delay)
     errors: list[BaseException] = []
@@ -66,7 +67,7 @@ def test_a_late_owner_does_not_release_a_lock_taken_over_by_another(redis_url: s
 
 
 def test_retry_after_told_to_one_fetcher_holds_off_the_others(
-    site: SiteServer, redis_url: str
+    site: SiteServer, redis_url: str, redis_client: redis.Redis
 ) -> None:
     # Two workers: the first is told 503 Retry-After: 1, the second's next request to the
     # same host (another page) waits that second too.

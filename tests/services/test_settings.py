@@ -145,6 +145,12 @@ BY_NAME = {v.name: v for v in VARIABLES}
 BAD = [(v.name, raw) for v in VARIABLES for raw in v.bad]
 
 
+def test_the_fetch_deadline_follows_the_read_timeout_unless_set() -> None:
+    assert Settings.from_env({"NAMFEEDS_FETCH_TIMEOUT": "2"}).fetch_deadline == 6.0
+    both = {"NAMFEEDS_FETCH_TIMEOUT": "2", "NAMFEEDS_FETCH_DEADLINE": "45"}
+    assert Settings.from_env(both).fetch_deadline == 45.0
+
+
 def test_every_setting_has_a_variable_in_this_table() -> None:
     assert {f.name for f in dataclasses.fields(Settings)} == {v.attribute for v in VARIABLES}
 
