@@ -17,18 +17,16 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from dataclasses import dataclass
-from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from bench._site_http import SiteHTTPServer, SiteRequestHandler
 from services.parsing import parse_post
 
 MIRROR = Path(__file__).resolve().parent.parent / "tests" / "data" / "site"
 WWW, TILDA = "www.belarus-nau.org", "belarus-nau.org"
 HOSTS = (WWW, TILDA)
 LANGUAGES = ("ru", "en", "be")
-DATE = 1677664800.0  # 2023-03-01T10:00:00Z, as the mirror claims
 # Wix mirror pages (English; the site marks their language) and their titles.
 WIX = {
     "/en/post/pavel-latushka-on-sanctions-and-the-border-crossings": (
@@ -121,12 +119,12 @@ class SyntheticSite:
         self._versions: Counter[str] = Counter()
         self._lock = threading.Lock()
         self.statuses: Counter[tuple[str, int]] = Counter()  # ("page" or "other", status)
-        self._servers: dict[str, ThreadingHTTPServer] = {}
+        self._servers: dict[str, SiteHTTPServer] = {}
 
     # -- lifecycle and addresses -----------------------------------------------------------
     def start(self) -> SyntheticSite:
         for host in HOSTS:
-            server = _Server(("127.0.0.1", 0), _Handler, site=self, host=host)
+            server = SiteHTTPServer(("127.0.0.1", 0), SiteRequestHandler, site=self, host=host)
             threading.Thread(
                 target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
             ).start()
@@ -167,6 +165,13 @@ class SyntheticSite:
             self._versions[url] += 1
         post = next(p for p in self.posts if p.url == url)
         return self._title(post)
+
+    def is_page(self, host: str, path: str) -> bool:
+        return (host, path) in self._by_path
+
+    def count(self, kind: str, status: int) -> None:
+        with self._lock:
+            self.statuses[(kind, status)] += 1
 
     def take_statuses(self) -> Counter[tuple[str, int]]:
         with self._lock:
@@ -258,49 +263,3 @@ _SITEMAPS: dict[tuple[str, str], Any] = {
     (TILDA, "/sitemap-feeds.xml"): lambda s: _index(f"https://{TILDA}/sitemap-feed-synthetic.xml"),
     (TILDA, "/sitemap-feed-synthetic.xml"): SyntheticSite._tilda_sitemap,
 }
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], handler: Any, *, site: SyntheticSite, host: str):
-        super().__init__(address, handler)
-        self.site = site
-        self.host = host
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as the real site
-    disable_nagle_algorithm = True
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        site = self.server.site
-        path = self.path.split("?", 1)[0]
-        found = site.resource(self.server.host, path)
-        self._kind = "page" if (self.server.host, path) in site._by_path else "other"
-        if found is None:
-            self._send(404, b"not found", "text/plain", None)
-            return
-        body, content_type, etag = found
-        if self.headers.get("If-None-Match") == etag:
-            self._send(304, b"", None, etag)
-        else:
-            self._send(200, body, content_type, etag)
-
-    def _send(self, status: int, body: bytes, content_type: str | None, etag: str | None) -> None:
-        with self.server.site._lock:
-            self.server.site.statuses[(self._kind, status)] += 1
-        self.send_response(status)
-        if content_type:
-            self.send_header("Content-Type", content_type)
-        if etag:
-            self.send_header("ETag", etag)
-            self.send_header("Last-Modified", formatdate(DATE, usegmt=True))
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if body:
-            self.wfile.write(body)
