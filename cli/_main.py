@@ -61,7 +61,7 @@ def parse(path: Path, url: str, indent: int) -> None:
     "--visibility-timeout",
     type=click.FloatRange(1, 86400),
     default=None,
-    help="Seconds before an unacknowledged task is redelivered (default 3600).",
+    help="Seconds before an unacknowledged task is redelivered (default 60).",
 )
 @click.option("--loglevel", default="INFO", show_default=True)
 def worker(concurrency: int, pool: str, visibility_timeout: float | None, loglevel: str) -> None:
