@@ -48,7 +48,7 @@ def crawl(urls: tuple[str, ...], force: bool) -> None:
         for url, error in failed:
             click.echo(f"failed: {url}: {error}", err=True)
         _echo_causes(failed, summary.deferred)
-        published = _publish_all(deps)
+        published = _publish_all(deps, changed=bool(counts["new"] + counts["edited"]))
     if failed or not published:
         sys.exit(1)
 
@@ -97,11 +97,16 @@ def _split_failures(
     return failed, missing
 
 
-def _publish_all(deps: Any) -> bool:
-    """Render every feed after a foreground crawl (no worker is there to do it)."""
+def _publish_all(deps: Any, *, changed: bool) -> bool:
+    """Render every feed after a foreground crawl (no worker is there to do it). A crawl that
+    changed nothing renders nothing when feeds are stored: each crawl that stored a change
+    rendered every feed after it, and the web app renders them all when it starts."""
     from feeds.publish import publish_all
 
     try:
+        if not changed and deps.store.count_feeds():
+            log.info("publish.skipped", reason="nothing changed")
+            return True
         rendered = publish_all(deps.store, deps.settings)
     except Exception as exc:  # an entry point: report, keep the crawled data, exit non-zero
         log.error("publish.failed", error=str(exc), exc_info=True)

@@ -1,0 +1,57 @@
+"""Publishing in bursts: one scheduled run per burst, one run at a time, and nothing rendered
+again when a crawl changed nothing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from services.settings import Settings
+from services.storage import Store
+from tests.fixtures.site import SiteServer
+from workers import _publishing as publishing
+
+
+def _renders(store: Store) -> int:
+    counts = store.publish_counts()
+    return sum(counts.get(k, 0) for k in ("renders_written", "renders_unchanged"))
+
+
+def test_a_burst_of_changes_schedules_one_run(store: Store) -> None:
+    scheduled: list[float] = []
+    asked = [publishing.request_publish(store, scheduled.append) for _ in range(50)]
+    assert asked.count(True) == 1 and scheduled == [publishing.DEBOUNCE]
+    # the run clears the mark before reading the stream: the next change asks again
+    assert publishing.publish_once(store, Settings()) == 0
+    assert publishing.request_publish(store, scheduled.append)
+    assert len(scheduled) == 2
+
+
+def test_only_one_run_renders_at_a_time(store: Store) -> None:
+    token = store.take_lease(publishing.RUNNING, 5)
+    assert token is not None
+    assert publishing.publish_once(store, Settings()) is None  # the caller comes back later
+    store.end_lease(publishing.RUNNING, "someone else's token")  # not ours: stays
+    assert publishing.publish_once(store, Settings()) is None
+    store.end_lease(publishing.RUNNING, token)
+    assert publishing.publish_once(store, Settings()) == 0
+
+
+def test_a_crawl_that_changed_nothing_renders_nothing(
+    site: SiteServer, redis_url: str, store: Store
+) -> None:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("NAMFEEDS_")}
+    env = clean | site.env(NAMFEEDS_REDIS_URL=redis_url)
+
+    def crawl() -> None:
+        done = subprocess.run(
+            [sys.executable, "-m", "cli", "crawl"], env=env, capture_output=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+
+    crawl()
+    first = _renders(store)
+    assert first > 0
+    crawl()
+    assert _renders(store) == first, "an unchanged crawl rendered feeds again"
