@@ -43,6 +43,11 @@ class LeanFeeds:
     ) -> None:
         self.app, self.cache, self.feed_key, self.histogram = app, cache, feed_key, histogram
 
+    @property
+    def state(self) -> Any:
+        """The wrapped Starlette app's state (its broker and query cache), as on the app."""
+        return getattr(self.app, "state", None)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = _key_of(scope, self.feed_key)
         if key is None:
