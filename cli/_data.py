@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import click
 import structlog
 
-from services.errors import ConfigError
+from cli._redis import data_redis, shared_redis
 from services.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -20,37 +18,6 @@ log = structlog.get_logger(__name__)
 # A page the sitemap names but the site no longer has: recorded, not a failure of the crawl
 # (DESIGN.md, the mirror README: the real site lists language versions that do not exist).
 MISSING_STATUSES = (404, 410)
-
-
-# -- Redis for the commands ----------------------------------------------------------------
-
-
-@contextmanager
-def data_redis(settings: Settings) -> Iterator[str]:
-    """The configured Redis, else the embedded one of data_dir: the running server when another
-    command (`up`) owns it, which is left running, or one started for this command alone."""
-    if settings.redis_url is not None:
-        yield settings.redis_url
-        return
-    from services.embedded_redis import EmbeddedRedis, redacted
-
-    with EmbeddedRedis(settings.data_dir) as server:
-        log.info(
-            "redis.embedded",
-            url=redacted(server.url),
-            data_dir=str(settings.data_dir),
-            shared=not server.owned,
-        )
-        yield server.url
-
-
-def shared_redis(settings: Settings) -> str:
-    """Workers, beat and recrawl must meet on one broker: a private Redis would be useless."""
-    if settings.redis_url is None:
-        from workers.app import NO_REDIS
-
-        raise ConfigError("NAMFEEDS_REDIS_URL", f"unset: {NO_REDIS}")
-    return settings.redis_url
 
 
 # -- crawl -------------------------------------------------------------------------------------
@@ -76,6 +43,7 @@ def crawl(urls: tuple[str, ...], force: bool) -> None:
         )
         for url, error in failed:
             click.echo(f"failed: {url}: {error}", err=True)
+        _echo_causes(failed, summary.deferred)
         published = _publish_all(deps)
     if failed or not published:
         sys.exit(1)
@@ -99,6 +67,16 @@ def _run_crawl(deps: Any, urls: list[str] | None, force: bool) -> Any:
             on_start=lambda n: progress.update(task, total=n, description="crawling"),
             on_done=lambda _url, _outcome: progress.advance(task),
         )
+
+
+def _echo_causes(failed: list[tuple[str, str]], deferred: list[tuple[str, str]]) -> None:
+    """The failures summed up by cause, so a site that is down reads as one line."""
+    from services.crawl import failures_by_cause
+
+    for cause, count in failures_by_cause(failed):
+        click.echo(f"failed by cause: {count} × {cause}", err=True)
+    if deferred:
+        click.echo(f"deferred: {len(deferred)} (the server asked to wait)", err=True)
 
 
 def _split_failures(

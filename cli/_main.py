@@ -5,15 +5,22 @@ Each command loads settings once and reports errors as one line on stderr.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
+import structlog
 
-from cli._data import crawl, history, recrawl, shared_redis, status
+from cli._data import crawl, history, recrawl, status
+from cli._heartbeat import healthcheck, keep_heartbeat
+from cli._redis import shared_redis
+from cli._settings import settings_command
 from services.errors import NamFeedsError
 from services.logs import configure_logging
-from services.settings import Settings
+from services.settings import Settings, unknown_variables
+
+log = structlog.get_logger(__name__)
 
 
 class _Group(click.Group):
@@ -30,8 +37,22 @@ class _Group(click.Group):
 @click.group(cls=_Group)
 @click.version_option(package_name="nam-feeds")
 def main() -> None:
-    """Followable RSS and Atom feeds of NAM-media posts."""
+    """Followable RSS and Atom feeds of NAM-media posts.
+
+    Settings are NAMFEEDS_* environment variables (the README lists them); `nam-feeds
+    settings` prints the effective ones, secrets masked."""
     configure_logging()
+    warn_unknown_variables(os.environ)
+
+
+def warn_unknown_variables(environ: dict[str, str] | os._Environ[str]) -> None:
+    for name, closest in unknown_variables(environ):
+        hint = f"; did you mean {closest}?" if closest else ""
+        log.warning(
+            f"settings: {name} is not a setting and is ignored{hint}",
+            variable=name,
+            did_you_mean=closest,
+        )
 
 
 @main.command()
@@ -69,14 +90,21 @@ def worker(concurrency: int, pool: str, visibility_timeout: float | None, loglev
     from workers.app import VISIBILITY_TIMEOUT, make_celery
 
     settings = Settings.from_env()
+    redis_url = shared_redis(settings)
     app = make_celery(
-        settings,
-        shared_redis(settings),
-        visibility_timeout=visibility_timeout or VISIBILITY_TIMEOUT,
+        settings, redis_url, visibility_timeout=visibility_timeout or VISIBILITY_TIMEOUT
     )
     app.set_default()
+    _route_celery_prints()
+    keep_heartbeat(redis_url, "worker")
     app.worker_main(
-        ["worker", f"--concurrency={concurrency}", f"--pool={pool}", f"--loglevel={loglevel}"]
+        [
+            *_quiet(),
+            "worker",
+            f"--concurrency={concurrency}",
+            f"--pool={pool}",
+            f"--loglevel={loglevel}",
+        ]
     )
 
 
@@ -88,9 +116,30 @@ def beat(loglevel: str) -> None:
     from workers.app import make_celery
 
     settings = Settings.from_env()
-    app = make_celery(settings, shared_redis(settings))
+    redis_url = shared_redis(settings)
+    app = make_celery(settings, redis_url)
     app.set_default()
-    app.start(["beat", f"--scheduler={schedule.SCHEDULER}", f"--loglevel={loglevel}"])
+    keep_heartbeat(redis_url, "beat")
+    app.start([*_quiet(), "beat", f"--scheduler={schedule.SCHEDULER}", f"--loglevel={loglevel}"])
+
+
+def _quiet() -> list[str]:
+    """Celery's banners are for a person at a terminal; elsewhere they would be the only
+    lines of a service's output that are not JSON records."""
+    return [] if sys.stderr.isatty() else ["--quiet"]
+
+
+def _route_celery_prints() -> None:
+    """The worker prints its shutdown notes ("worker: Warm shutdown") straight to the
+    standard streams; send them through logging, in the one format."""
+    import celery.apps.worker as celery_worker
+
+    celery_log = structlog.get_logger("celery.apps.worker")
+
+    def say(message: str, f: object = None) -> None:
+        celery_log.info(message.strip())
+
+    celery_worker.safe_say = say
 
 
 # -- web and up ------------------------------------------------------------------------------
@@ -124,5 +173,5 @@ def up(host: str, port: int, no_crawl: bool) -> None:
     sys.exit(run_up(Settings.from_env(), host, port, first_crawl=not no_crawl))
 
 
-for _command in (crawl, status, history, recrawl):
+for _command in (crawl, status, history, recrawl, settings_command, healthcheck):
     main.add_command(_command)

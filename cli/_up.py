@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -22,9 +23,10 @@ from types import FrameType
 import click
 import structlog
 
+from cli._checks import StartupError, check_data_dir, check_port, check_redis
 from services.broker import Broker, broker_url
 from services.embedded_redis import LOG_FILE, EmbeddedRedis, die_with_parent, redacted
-from services.settings import Settings
+from services.settings import Settings, unknown_variables
 
 log = structlog.get_logger(__name__)
 
@@ -35,6 +37,20 @@ REDIS_STOP_SECONDS = 3.0
 WILDCARD_HOSTS = ("", "0.0.0.0", "::", "[::]")
 MAX_RESTARTS = 3  # per child, within RESTART_WINDOW seconds
 RESTART_WINDOW = 60.0
+# The web process publishes every feed before it binds; a big store takes a while.
+SERVING_TIMEOUT = 120.0
+
+
+def say(message: str, *, error: bool = False, **fields: object) -> None:
+    """A line for the operator: plain text on a terminal, else a JSON log record like every
+    other line `up` and its children print, so a log shipper reads one format."""
+    if sys.stderr.isatty():
+        prefix = "" if message.startswith("nam-feeds") else "nam-feeds: "
+        click.echo(prefix + message, err=error)
+    elif error:
+        log.error(message, **fields)
+    else:
+        log.info(message, **fields)
 
 
 @dataclass
@@ -83,29 +99,36 @@ def run_up(settings: Settings, host: str, port: int, *, first_crawl: bool = True
     children: list[Child] = []
     code = 0
     try:
+        _check(settings, host, port)
         redis_url = settings.redis_url
         if redis_url is None:
             # share=False: a data dir whose Redis another command owns is refused, as that
             # command would take the server away when it ends
             redis = EmbeddedRedis(settings.data_dir, share=False, stop_timeout=REDIS_STOP_SECONDS)
             redis_url = redis.start()
-            click.echo(
-                f"nam-feeds: embedded Redis at {redacted(redis_url)}, data in {settings.data_dir}"
+            say(
+                f"embedded Redis at {redacted(redis_url)}, data in {settings.data_dir}",
+                url=redacted(redis_url),
+                data_dir=str(settings.data_dir),
             )
+        else:
+            say(f"Redis at {redacted(redis_url)} (NAMFEEDS_REDIS_URL)", url=redacted(redis_url))
         address = browser_url(host, port)
-        env = {**os.environ, "NAMFEEDS_REDIS_URL": redis_url}
-        # Feed self links and the OPML must name an address readers can open, unless the
-        # operator said otherwise (a proxy in front, say).
-        env.setdefault("NAMFEEDS_PUBLIC_URL", address)
+        env = _child_env(redis_url, address)
         children = _children(host, port)
         for child in children:
             child.start(env)
+        if not _wait_serving(host, port, children):
+            return 1
         if first_crawl:
             _enqueue_first_crawl(redis_url)
-        click.echo(f"nam-feeds is up: feeds at {address}/ (Ctrl-C stops it)")
+        say(f"nam-feeds is up: feeds at {address}/ (Ctrl-C stops it)", address=address)
         code = _supervise(children, env, redis)
+    except StartupError as problem:
+        say(str(problem), error=True)
+        code = 1
     except _Stop as stop:
-        click.echo(f"nam-feeds: {stop} received, stopping")
+        say(f"{stop} received, stopping", signal=str(stop))
     finally:
         _ignore_stop_signals()  # a second Ctrl-C must not orphan what is being stopped
         _stop_all(children)
@@ -115,6 +138,46 @@ def run_up(settings: Settings, host: str, port: int, *, first_crawl: bool = True
 
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _check(settings: Settings, host: str, port: int) -> None:
+    check_port(host, port)
+    if settings.redis_url is None:
+        check_data_dir(settings.data_dir)
+    else:
+        check_redis(settings.redis_url)
+
+
+def _child_env(redis_url: str, address: str) -> dict[str, str]:
+    """What the children run with. Unknown NAMFEEDS_* variables were warned about once, by
+    this process; each child would only repeat the warning."""
+    unknown = {name for name, _closest in unknown_variables(os.environ)}
+    env = {k: v for k, v in os.environ.items() if k not in unknown}
+    env["NAMFEEDS_REDIS_URL"] = redis_url
+    # Feed self links and the OPML must name an address readers can open, unless the
+    # operator said otherwise (a proxy in front, say).
+    env.setdefault("NAMFEEDS_PUBLIC_URL", address)
+    return env
+
+
+def _wait_serving(host: str, port: int, children: Sequence[Child]) -> bool:
+    """Until the web process accepts connections: "is up" must be true when it is printed.
+    False, said once, when a child exits first or the port stays closed."""
+    target = "127.0.0.1" if host in WILDCARD_HOSTS else host.strip("[]")
+    deadline = time.monotonic() + SERVING_TIMEOUT
+    while time.monotonic() < deadline:
+        for child in children:
+            code = child.exit_code()
+            if code is not None:
+                say(f"{child.name} exited with code {code} while starting", error=True)
+                return False
+        try:
+            socket.create_connection((target, port), timeout=1).close()
+            return True
+        except OSError:
+            time.sleep(0.2)
+    say(f"the web process did not listen on {host}:{port} within {SERVING_TIMEOUT:g} s", error=True)
+    return False
 
 
 def _on_stop_signal(signum: int, frame: FrameType | None) -> None:
@@ -149,10 +212,9 @@ def _supervise(children: Sequence[Child], env: dict[str, str], redis: EmbeddedRe
     while True:
         time.sleep(0.5)
         if redis is not None and not redis.running:
-            click.echo(
-                f"nam-feeds: the embedded Redis exited (see {redis.data_dir / LOG_FILE}); "
-                "stopping all",
-                err=True,
+            say(
+                f"the embedded Redis exited (see {redis.data_dir / LOG_FILE}); stopping all",
+                error=True,
             )
             return 1
         for child in children:
@@ -169,11 +231,9 @@ def _restart_if_exited(child: Child, env: dict[str, str]) -> bool:
     while child.restarts and now - child.restarts[0] > RESTART_WINDOW:
         child.restarts.popleft()
     if len(child.restarts) >= MAX_RESTARTS:
-        click.echo(
-            f"nam-feeds: {child.name} keeps exiting (last code {code}); stopping all", err=True
-        )
+        say(f"{child.name} keeps exiting (last code {code}); stopping all", error=True)
         return False
-    click.echo(f"nam-feeds: {child.name} exited with code {code}; restarting", err=True)
+    say(f"{child.name} exited with code {code}; restarting", error=True, child=child.name)
     child.restarts.append(now)
     child.start(env)
     return True

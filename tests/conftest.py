@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.redis", "tests.fixtures.site"]
+pytest_plugins = ["tests.fixtures.redis", "tests.fixtures.site", "tests.reliability.hostile"]
 
 DATA = Path(__file__).parent / "data"
 SITE = DATA / "site"

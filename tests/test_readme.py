@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
+from services.settings import variable_names
 from tests.conftest import require_program
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,9 +17,8 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_every_setting_is_documented() -> None:
-    source = (ROOT / "services/settings.py").read_text(encoding="utf-8")
-    variables = set(re.findall(r'"(NAMFEEDS_[A-Z_]+)"', source))
-    assert variables, "no NAMFEEDS_ variables found in services/settings.py"
+    variables = set(variable_names())
+    assert variables, "no NAMFEEDS_ variables found in services.settings"
     missing = sorted(v for v in variables if f"`{v}`" not in README)
     assert missing == []
 

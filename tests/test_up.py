@@ -236,17 +236,50 @@ def test_up_crawls_serves_stops_cleanly_and_keeps_everything(
     assert _left_behind(marker, runner.redis_pids) == []
 
 
-def test_up_stops_everything_when_a_child_keeps_dying(up: tuple[Up, str]) -> None:
+def test_a_port_in_use_stops_up_with_one_line_before_it_is_up(up: tuple[Up, str]) -> None:
     runner, marker = up
-    with socket.socket() as taken:  # the web app cannot bind its port, so it exits each time
+    with socket.socket() as taken:
         taken.bind(("127.0.0.1", runner.port))
         taken.listen()
         runner.start("--no-crawl")
         assert runner.process is not None
         try:
-            code = runner.process.wait(timeout=90)
+            code = runner.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            pytest.fail("`nam-feeds up` hung half-alive with a child that keeps dying")
+            pytest.fail("`nam-feeds up` did not refuse a port in use")
+    log = runner.log.read_text(errors="replace")
+    assert code == 1, log[-3000:]
+    assert f"cannot serve on 127.0.0.1:{runner.port}: Address already in use" in log
+    assert "is up" not in log and "restarting" not in log
+    assert _left_behind(marker, runner.redis_pids) == [], "processes were left behind"
+
+
+def _web_pid(marker: str, other_than: int | None, seconds: float) -> int | None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        web = [p for p in _marked_processes(marker) if b" web " in _cmdline(p) + b" "]
+        web = [p for p in web if p != other_than and _alive(p)]
+        if web:
+            return web[0]
+        time.sleep(0.1)
+    return None
+
+
+def test_up_stops_everything_when_a_child_keeps_dying(up: tuple[Up, str]) -> None:
+    runner, marker = up
+    runner.start("--no-crawl")
+    runner.wait_serving()
+    assert runner.process is not None
+    pid = None
+    for _ in range(4):  # MAX_RESTARTS is 3: the fourth death stops it all
+        pid = _web_pid(marker, pid, 20)
+        if pid is None:
+            break
+        os.kill(pid, signal.SIGKILL)
+    try:
+        code = runner.process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        pytest.fail("`nam-feeds up` hung half-alive with a child that keeps dying")
     log = runner.log.read_text(errors="replace")
     assert code == 1, log[-3000:]
     assert "web keeps exiting" in log

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 import structlog
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from services.broker import Broker
@@ -41,7 +41,14 @@ class AdminApi:
             return _error(503, "the admin API is disabled: NAMFEEDS_ADMIN_TOKEN is not set")
         if not bearer_ok(request.headers.get("authorization"), token):
             return _error(401, "a valid Authorization: Bearer token is required", auth=True)
-        body = await request.body()
+        try:
+            body = await read_capped(request, MAX_BODY)
+        except ClientDisconnect:
+            # the client went away mid-body: nothing to answer, nothing queued, no alarm
+            log.info("recrawl.client_disconnected", path=request.url.path)
+            return Response(status_code=400)
+        if body is None:
+            return _error(413, f"the body is larger than {MAX_BODY} bytes")
         parsed = parse_recrawl(body, self.settings)
         if isinstance(parsed, str):
             return _error(400, parsed)
@@ -76,6 +83,22 @@ class AdminApi:
         if job is None:
             return _error(404, f"no job {job_id}")
         return JSONResponse(job)
+
+
+async def read_capped(request: Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it is known to exceed `limit`: from Content-Length before
+    reading anything, else after `limit` + 1 bytes, so a huge body is never held in memory
+    (the server closes the connection on the rest)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def bearer_ok(header: str | None, token: str) -> bool:

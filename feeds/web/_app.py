@@ -13,7 +13,6 @@ import threading
 from collections import OrderedDict
 from datetime import UTC
 from email.utils import format_datetime
-from typing import Any
 
 import structlog
 import uvicorn
@@ -28,6 +27,7 @@ from feeds.publish import PublishError, labels, publish_all, published_feeds
 from feeds.render import FeedSpec, Fmt
 from feeds.web import _pages as pages
 from feeds.web._api import MAX_BODY, AdminApi, bearer_ok, parse_recrawl
+from feeds.web._cache import CACHE_CONTROL, REVALIDATE_AFTER, FeedCache
 from feeds.web._conditional import (
     accepts_gzip,
     etag_matches,
@@ -35,9 +35,12 @@ from feeds.web._conditional import (
     matched_etag,
     not_modified,
 )
+from feeds.web._health import health_report
+from feeds.web._lean import LeanFeeds
 from feeds.web._metrics import RequestTiming, StoreCollector, latency_histogram, metrics_endpoint
 from feeds.web._opml import opml_document
 from feeds.web._query import QueryFeeds
+from feeds.web._site import Site
 from services.broker import Broker, broker_url
 from services.errors import StorageError
 from services.model import LANGUAGES
@@ -60,11 +63,30 @@ __all__ = [
     "serve",
 ]
 
-CACHE_CONTROL = "public, max-age=300"
+REDIS_TIMEOUT = 0.5  # seconds: a 503 well within a second of Redis hanging
+# Current documents: the lean path serves them from memory.
 _FEED_PATH = re.compile(
+    r"(all|topics/[a-z0-9][a-z0-9-]*|speakers/[a-z0-9][a-z0-9-]*)\.(atom|rss|json)"
+)
+# Every stored document, archive pages included (their Cache-Control is their own).
+_ANY_FEED_PATH = re.compile(
     r"((?:all|topics/[a-z0-9][a-z0-9-]*|speakers/[a-z0-9][a-z0-9-]*)"
     r"(?:/archive/(?:open|[1-9][0-9]{0,8}))?)\.(atom|rss|json)"
 )
+
+
+def plain_feed_key(path: str, query: bytes) -> str | None:
+    """The stored key of a feed path (after /feeds/) with no query but a valid `lang`, for
+    the lean path; None for anything else, which the full handler answers."""
+    match = _FEED_PATH.fullmatch(path)
+    if match is None:
+        return None
+    if not query:
+        return f"{match.group(1)}.{match.group(2)}"
+    lang = query.removeprefix(b"lang=").decode("latin-1")
+    if not query.startswith(b"lang=") or lang not in LANGUAGES:
+        return None
+    return f"{match.group(1)}@{lang}.{match.group(2)}"
 
 
 def feed_title(spec: FeedSpec) -> str:
@@ -108,7 +130,7 @@ class _App:
         self.queries = QueryFeeds(settings, store)
 
     def feed(self, request: Request) -> Response:
-        match = _FEED_PATH.fullmatch(request.path_params["path"])
+        match = _ANY_FEED_PATH.fullmatch(request.path_params["path"])
         lang = request.query_params.get("lang")
         if lang is not None and lang not in LANGUAGES:
             reason = f"lang must be one of {', '.join(LANGUAGES)}"
@@ -144,21 +166,9 @@ class _App:
         return Response(body, media_type="text/x-opml; charset=utf-8")
 
     def healthz(self, request: Request) -> Response:
-        try:
-            self.store.ping()
-        except StorageError as exc:
-            return JSONResponse({"status": "down", "redis": str(exc)}, status_code=503)
-        workers = self._workers()
-        return JSONResponse({"status": "ok", "redis": "ok", "workers": workers})
-
-    def _workers(self) -> dict[str, Any]:
-        if self.broker is None:
-            return {"status": "not configured"}
-        try:
-            count = self.broker.ping_workers(timeout=0.5)
-        except Exception as exc:  # a broker that is down is reported, not raised
-            return {"status": "unreachable", "error": type(exc).__name__}
-        return {"status": "ok" if count else "none", "count": count}
+        status, body = health_report(self.store)
+        headers = {"Retry-After": "30"} if status == 503 else None
+        return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _feed_response(request: Request, stored: StoredFeed, cache: _GzipCache) -> Response:
@@ -195,9 +205,16 @@ def _storage_unavailable(request: Request, exc: Exception) -> Response:
     )
 
 
-def create_app(settings: Settings, store: Store, *, broker_url: str | None = None) -> Starlette:
+def create_app(
+    settings: Settings,
+    store: Store,
+    *,
+    broker_url: str | None = None,
+    revalidate_after: float = REVALIDATE_AFTER,
+) -> LeanFeeds:
     """The web app over one store. Without `broker_url` the admin API cannot enqueue (503)
-    and /healthz reports workers as not configured."""
+    and /healthz reports workers as not configured. Plain feed requests are answered from
+    memory, revalidated against Redis every `revalidate_after` seconds (see _cache)."""
     broker = Broker(broker_url) if broker_url else None
     handlers = _App(settings, store, broker)
     admin = AdminApi(settings, store, broker)
@@ -205,7 +222,7 @@ def create_app(settings: Settings, store: Store, *, broker_url: str | None = Non
     registry.register(StoreCollector(store))
     latency = latency_histogram(registry)
     routes = [
-        Route("/", handlers.index),
+        *Site(store).routes(),
         Route("/feeds/{path:path}", handlers.feed),
         Route("/feeds.opml", handlers.opml),
         Route("/api/recrawl", admin.recrawl, methods=["POST"]),
@@ -217,10 +234,19 @@ def create_app(settings: Settings, store: Store, *, broker_url: str | None = Non
         routes=routes,
         exception_handlers={404: handlers.not_found, StorageError: _storage_unavailable},
     )
+    # a redirect to the slashed or unslashed path would be built from the Host header
+    app.router.redirect_slashes = False
     app.add_middleware(RequestTiming, histogram=latency)
     app.state.broker = broker
     app.state.queries = handlers.queries
-    return app
+    cache = FeedCache(store, revalidate_after=revalidate_after)
+    return LeanFeeds(app, cache, plain_feed_key, latency)
+
+
+def web_store(redis_url: str) -> Store:
+    """The app's store: a hung Redis fails each command within REDIS_TIMEOUT, so a reader
+    gets a 503 it will retry instead of a request that hangs until its own timeout."""
+    return Store.from_url(redis_url, timeout=REDIS_TIMEOUT)
 
 
 def serve(settings: Settings, redis_url: str, host: str = "127.0.0.1", port: int = 8080) -> None:
@@ -228,12 +254,15 @@ def serve(settings: Settings, redis_url: str, host: str = "127.0.0.1", port: int
 
     A feed that fails to render does not stop the service: its previous bytes are in Redis
     and are served, and the failure is logged (and counted in /metrics)."""
-    store = Store.from_url(redis_url)
+    publisher = Store.from_url(redis_url)
     try:
-        try:
-            publish_all(store, settings)
-        except PublishError as exc:
-            log.error("web.publish_failed", failed=list(exc.failed), error=str(exc))
+        publish_all(publisher, settings)
+    except PublishError as exc:
+        log.error("web.publish_failed", failed=list(exc.failed), error=str(exc))
+    finally:
+        publisher.close()
+    store = web_store(redis_url)
+    try:
         app = create_app(settings, store, broker_url=broker_url(redis_url))
         # log_config=None: uvicorn keeps the process's structured handler instead of its own
         uvicorn.run(app, host=host, port=port, log_level="info", log_config=None, access_log=False)

@@ -35,6 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -48,6 +49,8 @@ from services.storage import Store
 # client grow the series without bound.
 _ROUTES = ("/", "/feeds.opml", "/api/recrawl", "/healthz", "/metrics")
 FETCH_STATS_TTL = 30.0
+ACCESS_PATH_CHARS = 200  # a hostile client's path must not make a log line of megabytes
+access_log = structlog.get_logger("feeds.web.access")
 RENDER_OUTCOMES = ("written", "unchanged", "superseded")
 
 
@@ -170,7 +173,8 @@ def route_label(path: str) -> str:
 
 
 class RequestTiming:
-    """Request latency by route template (not raw path: a bounded set of label values)."""
+    """Request latency by route template (not raw path: a bounded set of label values), and
+    one structured access line per request: method, route, path, status, duration."""
 
     def __init__(self, app: ASGIApp, histogram: Histogram) -> None:
         self.app, self.histogram = app, histogram
@@ -190,7 +194,14 @@ class RequestTiming:
         try:
             await self.app(scope, receive, send_status)
         finally:
+            took = time.perf_counter() - start
             route = route_label(scope["path"])
-            self.histogram.labels(scope["method"], route, str(status)).observe(
-                time.perf_counter() - start
+            self.histogram.labels(scope["method"], route, str(status)).observe(took)
+            access_log.info(
+                "http.request",
+                method=scope["method"],
+                route=route,
+                path=scope["path"][:ACCESS_PATH_CHARS],
+                status=status,
+                duration_ms=round(took * 1000, 3),
             )

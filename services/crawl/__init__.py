@@ -11,7 +11,7 @@ Orchestration through the edges (services.fetch, services.storage) around the pu
 
 from services.crawl._discover import DiscoveredUrl, Discovery, discover, discover_report
 from services.crawl._plan import Due, Plan, is_due, parse_lastmod, plan_crawl
-from services.crawl._run import CrawlSummary, crawl_all
+from services.crawl._run import CrawlSummary, crawl_all, failures_by_cause
 from services.crawl._step import Deps, Outcome, build_deps, crawl_url, open_deps
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "crawl_url",
     "discover",
     "discover_report",
+    "failures_by_cause",
     "is_due",
     "open_deps",
     "parse_lastmod",

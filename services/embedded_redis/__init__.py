@@ -8,8 +8,15 @@
 """
 
 from services.embedded_redis._binary import RedisBinary, find_redis_server
-from services.embedded_redis._owner import LOCK_FILE, PID_FILE, STATE_FILE, stop_stale_server
-from services.embedded_redis._probe import redacted, server_answers
+from services.embedded_redis._owner import (
+    LOCK_FILE,
+    PID_FILE,
+    STATE_FILE,
+    ServerState,
+    running_server,
+    stop_stale_server,
+)
+from services.embedded_redis._probe import redacted, server_answers, why_unreachable
 from services.embedded_redis._processes import die_with_parent
 from services.embedded_redis._server import LOG_FILE, SOCKET_FILE, AppendFsync, EmbeddedRedis
 
@@ -22,9 +29,12 @@ __all__ = [
     "AppendFsync",
     "EmbeddedRedis",
     "RedisBinary",
+    "ServerState",
     "die_with_parent",
     "find_redis_server",
     "redacted",
+    "running_server",
     "server_answers",
     "stop_stale_server",
+    "why_unreachable",
 ]

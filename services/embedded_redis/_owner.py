@@ -18,6 +18,7 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.embedded_redis._probe import server_answers
 from services.embedded_redis._processes import is_program, send_signal, wait_gone
 
 STATE_FILE = "embedded-redis.json"  # 0600: the URL carries the password
@@ -88,6 +89,19 @@ def read_state(data_dir: Path) -> ServerState | None:
         return None
 
 
+def running_server(data_dir: Path) -> ServerState | None:
+    """The server a live owner runs in `data_dir`, if it answers; nothing is created, locked
+    or started, so a command that only needs a running `up` can look without side effects."""
+    data_dir = data_dir.resolve()
+    state = read_state(data_dir)
+    owner = lock_owner(data_dir)
+    if state is None or owner is None or state.owner != owner:
+        return None
+    if not is_redis_process(state.pid, data_dir) or not server_answers(state.url):
+        return None
+    return state
+
+
 def remove_state(data_dir: Path) -> None:
     (data_dir / STATE_FILE).unlink(missing_ok=True)
 
@@ -134,6 +148,7 @@ __all__ = [
     "lock_owner",
     "read_state",
     "remove_state",
+    "running_server",
     "stop_stale_server",
     "write_state",
 ]

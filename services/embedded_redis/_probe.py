@@ -25,6 +25,19 @@ def server_answers(url: str, *, timeout: float = 1.0) -> bool:
         client.close()
 
 
+def why_unreachable(url: str, *, timeout: float = 2.0) -> str | None:
+    """None when the server at `url` answers PING within `timeout`, else why not, in words
+    (redis-py's reason: refused, a name that does not resolve, a wrong password)."""
+    client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        return str(exc) or type(exc).__name__
+    finally:
+        client.close()
+    return None
+
+
 def wait_for_ping(url: str, process: subprocess.Popen[bytes], timeout: float, log: Path) -> None:
     """Until the server `process` started answers (its AOF loaded); StorageError, with the tail
     of its `log`, if it exits first or stays silent for `timeout` seconds."""
@@ -71,4 +84,4 @@ def redacted(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
-__all__ = ["redacted", "server_answers", "wait_for_ping"]
+__all__ = ["redacted", "server_answers", "wait_for_ping", "why_unreachable"]

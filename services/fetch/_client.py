@@ -1,17 +1,14 @@
 """HTTP for the crawler, and the only module that imports httpx.
 
 Every request is bounded and polite: source origins only (scheme, host and port, on every
-redirect hop too; _urls), robots.txt (RFC 9309; _robots), one request at a
-time per host with `crawl_delay` between them (_turns), retries with backoff
-honouring Retry-After, which holds off the whole host, not only the URL that was told
-(_retries), a body limit counted after decompression, and conditional requests
-(RFC 9110 section 13; _page).
+redirect hop too; _urls), robots.txt (RFC 9309; _robots), one request at a time per host
+with `crawl_delay` between them (_turns), one deadline per exchange and a body limit counted
+while each Content-Encoding layer is undone (_wire), retries bounded in count and in time,
+and Retry-After honoured for the whole host, as a deferral when it is long (_retries).
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 from urllib.parse import urljoin, urlsplit
@@ -20,11 +17,13 @@ import httpx
 import stamina
 import structlog
 
-from services.errors import FetchError, PermanentFetchError, TransientFetchError
+from services.errors import PermanentFetchError, TransientFetchError
+from services.fetch._causes import DEFERRED, ROBOTS_UNREACHABLE
+from services.fetch._deadline import deadline_transport
 from services.fetch._page import Page, Validators, page_from_reply
-from services.fetch._retries import host_hold_off, retry_after, retry_wait
+from services.fetch._retries import CrawlBudget, UrlRetries, host_hold_off
 from services.fetch._robots import ROBOTS_MAX_BYTES, RobotsCache, product_token
-from services.fetch._turns import MAX_HOLD_OFF, HostGate, LocalHostGate
+from services.fetch._turns import MAX_HOLD_OFF, HostGate, HostHeldOff, LocalHostGate
 from services.fetch._urls import (
     move_origin,
     normalize_source_url,
@@ -32,29 +31,22 @@ from services.fetch._urls import (
     origin_of,
     source_url,
 )
+from services.fetch._wire import ACCEPT_ENCODING, REDIRECT_STATUSES, Reply, exchange
 from services.settings import Settings
 
 log = structlog.get_logger(__name__)
 
 MAX_REDIRECTS = 5
-_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-
-
-@dataclass(frozen=True)
-class _Reply:
-    status: int
-    headers: httpx.Headers
-    body: bytes
 
 
 class Fetcher:
     """A polite HTTP client for the source sites; thread-safe, one per process.
 
     The keyword arguments tune retries and robots caching; tests make them tiny. Retries
-    use `stamina` (exponential backoff with jitter, a hook that returns Retry-After as the
-    next wait) around one whole exchange, so each retry goes through the per-host turn and
-    crawl delay like any other request.
+    use `stamina` (exponential backoff with jitter) around one whole exchange, so each retry
+    goes through the per-host turn and crawl delay like any other request; _retries decides
+    within the URL's and the crawl's budget of seconds whether another try is worth it.
     """
 
     def __init__(
@@ -64,10 +56,8 @@ class Fetcher:
         backoff_initial: float = 0.5,
         backoff_max: float = 30.0,
         backoff_jitter: float = 0.5,
-        retry_after_cap: float = 120.0,
         robots_ttl: float = 86400.0,
         robots_error_ttl: float = 600.0,
-        total_timeout: float | None = None,
         gate: HostGate | None = None,
     ) -> None:
         self._settings = settings
@@ -76,17 +66,22 @@ class Fetcher:
         self._to_real = {v: k for k, v in self._to_wire.items()}
         self._agent_token = product_token(settings.user_agent)
         self._backoff = (backoff_initial, backoff_max, backoff_jitter)
-        self._retry_after_cap = retry_after_cap
-        # A server dripping one byte per read timeout must not hold a worker forever.
-        self._total_timeout = total_timeout or 5 * settings.fetch_timeout
         self._gate = gate or LocalHostGate(settings.crawl_delay)
+        self._crawl_budget = CrawlBudget(
+            settings.crawl_retry_budget, window=max(settings.crawl_interval, 60)
+        )
         self._robots = RobotsCache(
             self._robots_body, self._real, ttl=robots_ttl, error_ttl=robots_error_ttl
         )
         self._client = httpx.Client(
             timeout=httpx.Timeout(settings.fetch_timeout),
             follow_redirects=False,
-            headers={"User-Agent": settings.user_agent, "Accept": _ACCEPT},
+            headers={
+                "User-Agent": settings.user_agent,
+                "Accept": _ACCEPT,
+                "Accept-Encoding": ACCEPT_ENCODING,
+            },
+            transport=deadline_transport(),
             # Proxy variables would send mirror requests for 127.0.0.1 astray.
             trust_env=False,
         )
@@ -108,14 +103,11 @@ class Fetcher:
     # -- API -----------------------------------------------------------------------------------
     def get(self, url: str, validators: Validators | None = None) -> Page:
         """Fetch a page (HTML or XML alike). Raises TransientFetchError when retrying later
-        may help, PermanentFetchError otherwise; a 304 is a Page with `not_modified`."""
-        try:
-            final_url, reply = self._follow(
-                url, validators, limit=self._settings.max_body_bytes, robots=True
-            )
-        except FetchError as exc:
-            log.info("fetch failed", url=url, status=exc.status, error=exc.reason)
-            raise
+        may help (its `retry_after` says when, if the server did), PermanentFetchError
+        otherwise; a 304 is a Page with `not_modified`. The caller logs the failure."""
+        final_url, reply = self._follow(
+            url, validators, limit=self._settings.max_body_bytes, robots=True
+        )
         page = page_from_reply(url, final_url, reply.status, reply.headers, reply.body, validators)
         log.info("fetched", url=url, status=reply.status, bytes=len(reply.body))
         return page
@@ -123,6 +115,10 @@ class Fetcher:
     def sitemaps(self, origin: str) -> tuple[str, ...]:
         """The Sitemap: lines of an origin's robots.txt (fetched once and cached)."""
         return self._robots.for_url(source_url(origin, self._allowed)).sitemaps
+
+    def new_crawl(self) -> None:
+        """A crawl starts: its retries get the whole `crawl_retry_budget` again."""
+        self._crawl_budget.renew()
 
     # -- redirects, robots, allowed hosts ------------------------------------------------------
     def _follow(
@@ -133,18 +129,27 @@ class Fetcher:
         limit: int,
         robots: bool,
         truncate: bool = False,
-    ) -> tuple[str, _Reply]:
+    ) -> tuple[str, Reply]:
         current = source_url(url, self._allowed)
         for _ in range(MAX_REDIRECTS + 1):
-            if robots and not self._robots.for_url(current).allows(current, self._agent_token):
-                raise PermanentFetchError(current, "disallowed by robots.txt")
-            reply = self._exchange_retrying(current, validators, limit, truncate)
-            if reply.status not in _REDIRECT_STATUSES:
+            if robots:
+                self._check_robots(current)
+            reply = self._exchange_retrying(current, validators, limit, truncate, retry=robots)
+            if reply.status not in REDIRECT_STATUSES:
                 return current, reply
             current = self._redirect_target(current, reply)
         raise PermanentFetchError(url, f"more than {MAX_REDIRECTS} redirects")
 
-    def _redirect_target(self, url: str, reply: _Reply) -> str:
+    def _check_robots(self, url: str) -> None:
+        """A robots.txt that could not be read disallows everything for a while (RFC 9309
+        section 2.3.1.4), and says so: that is not the site disallowing the page."""
+        verdict = self._robots.for_url(url)
+        if verdict.failure is not None:
+            raise TransientFetchError(url, f"{ROBOTS_UNREACHABLE} ({verdict.failure})")
+        if not verdict.allows(url, self._agent_token):
+            raise PermanentFetchError(url, "disallowed by robots.txt")
+
+    def _redirect_target(self, url: str, reply: Reply) -> str:
         """Each hop is checked like the first request: a redirect to another port or scheme of
         a source host (http://host:22/, a downgrade to http) is refused, which also keeps it
         from slipping past the origin map to the real network."""
@@ -164,8 +169,8 @@ class Fetcher:
             raise PermanentFetchError(url, reason) from None
 
     def _robots_body(self, url: str) -> bytes:
-        """robots.txt itself is fetched without asking robots.txt, and cut at the RFC 9309
-        minimum rather than refused when longer."""
+        """robots.txt itself is fetched without asking robots.txt, once (a failure is cached
+        for a while instead of retried), and cut at the RFC 9309 minimum when longer."""
         _, reply = self._follow(url, None, limit=ROBOTS_MAX_BYTES, robots=False, truncate=True)
         return reply.body
 
@@ -181,117 +186,84 @@ class Fetcher:
 
     # -- one exchange, retried -----------------------------------------------------------------
     def _exchange_retrying(
-        self, url: str, validators: Validators | None, limit: int, truncate: bool
-    ) -> _Reply:
-        attempts = self._settings.max_retries + 1
+        self, url: str, validators: Validators | None, limit: int, truncate: bool, retry: bool
+    ) -> Reply:
+        attempts = self._settings.max_retries + 1 if retry else 1
         initial, maximum, jitter = self._backoff
+        budget = UrlRetries(
+            self._settings.retry_budget,
+            self._crawl_budget,
+            deadline=self._settings.fetch_deadline,
+            backoff=(initial, maximum),
+        )
         retrying = stamina.retry_context(
-            on=self._retry_wait,
+            on=budget.decide,
             attempts=attempts,
             timeout=None,
             wait_initial=initial,
             wait_max=maximum,
             wait_jitter=jitter,
         )
+        tried = 0
         try:
             for attempt in retrying:
                 with attempt:
+                    tried += 1
                     return self._exchange(url, validators, limit, truncate, attempt.next_wait)
         except TransientFetchError as exc:
-            log.warning("giving up", url=url, status=exc.status, attempts=attempts)
-            raise TransientFetchError(
-                url,
-                f"{exc.reason}, gave up after {attempts} attempts",
-                status=exc.status,
-                retry_after=exc.retry_after,
-            ) from exc
+            raise _given_up(exc, tried, budget.out_of_budget) from exc
+        finally:
+            budget.finish()
         raise AssertionError("stamina ended without a result or an error")
-
-    def _retry_wait(self, exc: Exception) -> bool | float:
-        return retry_wait(exc, self._retry_after_cap)
 
     def _exchange(
         self, url: str, validators: Validators | None, limit: int, truncate: bool, backoff: float
-    ) -> _Reply:
+    ) -> Reply:
         host = urlsplit(url).hostname or ""
-        with self._gate.turn(host):
-            try:
-                return self._request(url, validators, limit, truncate)
-            except TransientFetchError as exc:
-                # Still within the turn, so no other request to the host slips in first.
-                self._hold_off(host, exc, backoff)
-                raise
+        headers = validators.headers() if validators else {}
+        try:
+            turn = self._gate.turn(host, max_wait=self._settings.retry_budget)
+            with turn:
+                try:
+                    return exchange(
+                        self._client,
+                        url,
+                        self._wire(url),
+                        headers,
+                        limit=limit,
+                        truncate=truncate,
+                        deadline=self._settings.fetch_deadline,
+                    )
+                except TransientFetchError as exc:
+                    # Still within the turn, so no other request to the host slips in first.
+                    self._hold_off(host, exc, backoff)
+                    raise
+        except HostHeldOff as held:
+            reason = f"{DEFERRED}: {host} asked for a pause, {held.seconds:.0f} s left"
+            raise TransientFetchError(url, reason, retry_after=held.seconds) from None
 
     def _hold_off(self, host: str, exc: TransientFetchError, backoff: float) -> None:
         """A 429 or 503 holds off every request to the host (_retries says how long)."""
-        seconds = host_hold_off(exc, backoff, self._retry_after_cap)
+        seconds = host_hold_off(exc, backoff, MAX_HOLD_OFF)
         if seconds > 0:
             log.info("holding off host", host=host, seconds=seconds, status=exc.status)
             self._gate.hold_off(host, seconds)
 
-    def _request(
-        self, url: str, validators: Validators | None, limit: int, truncate: bool
-    ) -> _Reply:
-        headers = validators.headers() if validators else {}
-        try:
-            with self._client.stream("GET", self._wire(url), headers=headers) as response:
-                return self._reply(url, response, limit, truncate)
-        except httpx.TimeoutException as exc:
-            raise TransientFetchError(url, f"timed out ({type(exc).__name__})") from exc
-        except httpx.TransportError as exc:
-            reason = f"connection failed ({type(exc).__name__}: {exc})"
-            raise TransientFetchError(url, reason) from exc
-        except httpx.DecodingError as exc:
-            raise PermanentFetchError(url, f"undecodable body ({exc})") from exc
-        except httpx.InvalidURL as exc:
-            raise PermanentFetchError(url, f"invalid URL ({exc})") from exc
 
-    def _reply(self, url: str, response: httpx.Response, limit: int, truncate: bool) -> _Reply:
-        status = response.status_code
-        if status == 304 or status in _REDIRECT_STATUSES:
-            return _Reply(status, response.headers, b"")
-        if status == 429 or status >= 500:
-            log.info("transient status", url=url, status=status)
-            wait = retry_after(response.headers.get("Retry-After"))
-            raise TransientFetchError(url, f"HTTP {status}", status=status, retry_after=wait)
-        if status >= 400:
-            raise PermanentFetchError(url, f"HTTP {status}", status=status)
-        if not 200 <= status < 300:
-            raise PermanentFetchError(url, f"unexpected HTTP {status}", status=status)
-        body = self._read_body(url, response, limit, truncate)
-        return _Reply(status, response.headers, body)
-
-    def _read_body(self, url: str, response: httpx.Response, limit: int, truncate: bool) -> bytes:
-        """Count decoded bytes (iter_bytes runs the gzip/deflate/br decoders), so a small
-        compressed body that inflates past the limit is stopped too. httpx inflates one
-        network read (at most 64 KiB) at a time, so a bomb's transient peak stays bounded by
-        that read times the codec's ratio, checked right after."""
-        encoded = "Content-Encoding" in response.headers
-        declared = response.headers.get("Content-Length", "")
-        if not truncate and not encoded and declared.isdigit() and int(declared) > limit:
-            raise PermanentFetchError(url, f"body of {declared} bytes exceeds {_size(limit)}")
-        deadline = time.monotonic() + self._total_timeout
-        chunks: list[bytes] = []
-        size = 0
-        for chunk in response.iter_bytes():
-            if size + len(chunk) > limit:
-                if truncate:
-                    chunks.append(chunk[: limit - size])
-                    break
-                after = " after decompression" if encoded else ""
-                raise PermanentFetchError(url, f"body exceeds {_size(limit)}{after}")
-            size += len(chunk)
-            chunks.append(chunk)
-            if time.monotonic() > deadline:
-                raise TransientFetchError(url, f"body took over {self._total_timeout:g} s")
-        return b"".join(chunks)
-
-
-def _size(limit: int) -> str:
-    for unit, factor in (("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if limit >= factor and limit % factor == 0:
-            return f"{limit // factor} {unit}"
-    return f"{limit} bytes"
+def _given_up(exc: TransientFetchError, tried: int, out_of_budget: bool) -> TransientFetchError:
+    """The last error, saying why there was no further try: a Retry-After past the budget is
+    a deferral, otherwise the attempts or the seconds ran out."""
+    if exc.reason.startswith(DEFERRED):
+        return exc
+    if out_of_budget and exc.retry_after is not None:
+        reason = f"{exc.reason}, Retry-After {exc.retry_after:.0f} s: deferred"
+    elif out_of_budget:
+        reason = f"{exc.reason}, gave up after {tried} attempts (retry budget spent)"
+    elif tried > 1:
+        reason = f"{exc.reason}, gave up after {tried} attempts"
+    else:
+        return exc
+    return TransientFetchError(exc.url, reason, status=exc.status, retry_after=exc.retry_after)
 
 
 __all__ = [

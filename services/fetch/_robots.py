@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import structlog
 from protego import Protego
 
-from services.errors import PermanentFetchError, TransientFetchError
+from services.errors import FetchError
 from services.fetch._urls import origin_of
 
 log = structlog.get_logger(__name__)
@@ -26,12 +26,14 @@ ROBOTS_MAX_BYTES = 500 * 1024
 @dataclass(frozen=True)
 class Robots:
     """One origin's robots.txt verdict. `rules` is None when the file could not be used and
-    the origin is wholly allowed (4xx) or wholly disallowed (5xx, unreachable)."""
+    the origin is wholly allowed (4xx) or wholly disallowed (5xx, unreachable); `failure`
+    then says why it could not be read ("HTTP 503", "name did not resolve (host)")."""
 
     rules: Protego | None
     allow_all: bool
     expires: float
     sitemaps: tuple[str, ...] = ()
+    failure: str | None = None
 
     def allows(self, url: str, agent: str) -> bool:
         if self.rules is None:
@@ -73,20 +75,20 @@ class RobotsCache:
 
     def _fetch(self, origin: str) -> Robots:
         """RFC 9309 section 2.3.1: 4xx means no rules; 5xx or unreachable means disallow
-        all, remembered for a shorter time than a successful fetch so the origin recovers."""
+        all, remembered for a shorter time than a successful fetch so the origin recovers.
+        A 429 is taken as unreachable, not as a 4xx: the server did not answer the question
+        but asked us to slow down (Google's crawler reads it the same way)."""
         url = origin + "/robots.txt"
         now = time.monotonic()
         try:
             body = self._download(url)
-        except PermanentFetchError as exc:
-            if exc.status is not None and 400 <= exc.status < 500:
-                log.info("robots.txt unavailable, allowing all", url=url, status=exc.status)
+        except FetchError as exc:
+            status = exc.status
+            if status is not None and 400 <= status < 500 and status != 429:
+                log.info("robots.txt unavailable, allowing all", url=url, status=status)
                 return Robots(None, True, now + self._ttl)
-            log.warning("robots.txt unusable, disallowing all", url=url, error=str(exc))
-            return Robots(None, False, now + self._error_ttl)
-        except TransientFetchError as exc:
-            log.warning("robots.txt unreachable, disallowing all", url=url, error=str(exc))
-            return Robots(None, False, now + self._error_ttl)
+            log.warning("robots.txt unreachable, disallowing all", url=url, error=exc.reason)
+            return Robots(None, False, now + self._error_ttl, failure=exc.reason)
         rules = Protego.parse(body.decode("utf-8", errors="replace"))
         sitemaps = tuple(self._real(s) for s in rules.sitemaps)
         return Robots(rules, True, now + self._ttl, sitemaps)

@@ -19,7 +19,7 @@ import redis
 import structlog
 
 from services.errors import StorageError
-from services.fetch._turns import MAX_HOLD_OFF
+from services.fetch._turns import MAX_HOLD_OFF, HostHeldOff
 from services.storage import keys
 
 log = structlog.get_logger(__name__)
@@ -72,6 +72,12 @@ return 1
 """
 )
 
+# Drops the lock if we own it, leaving the host's next time alone.
+_GIVE_BACK_LUA = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('DEL', KEYS[1])
+"""
+
 
 class RedisHostGate:
     """`with gate.turn(host): request()`: the caller holds the host until the block ends.
@@ -96,13 +102,14 @@ class RedisHostGate:
         self._prepare = client.register_script(_PREPARE_LUA)
         self._release = client.register_script(_RELEASE_LUA)
         self._hold_off = client.register_script(_HOLD_OFF_LUA)
+        self._give_back_script = client.register_script(_GIVE_BACK_LUA)
 
     @contextmanager
-    def turn(self, host: str) -> Iterator[None]:
+    def turn(self, host: str, max_wait: float | None = None) -> Iterator[None]:
         lock, next_key = keys.host_lock(host), keys.host_next(host)
         token = uuid.uuid4().hex
         try:
-            self._take(lock, next_key, token)
+            self._take(host, lock, next_key, token, max_wait)
         except redis.RedisError as exc:
             raise StorageError(f"storage: taking the turn for {host} failed: {exc}") from exc
         try:
@@ -126,18 +133,28 @@ class RedisHostGate:
             # error it came with must not turn into a storage error.
             log.warning("hostgate.hold_off_failed", host=host, error=str(exc))
 
-    def _take(self, lock: str, next_key: str, token: str) -> None:
+    def _take(
+        self, host: str, lock: str, next_key: str, token: str, max_wait: float | None
+    ) -> None:
         """Own the lock and sleep until the host's next time, re-checking after each sleep (a
-        hold-off may have moved it); a lock lost meanwhile is taken again."""
+        hold-off may have moved it); a lock lost meanwhile is taken again. A wait past
+        `max_wait` gives the lock back at once and raises HostHeldOff."""
         while True:
             while not self._client.set(lock, token, nx=True, px=self._hold_ms):
                 time.sleep(self._poll)
             wait_ms = self._still_to_wait(lock, next_key, token)
             while wait_ms > 0:
+                if max_wait is not None and wait_ms > max_wait * 1000:
+                    self._give_back(lock, token)
+                    raise HostHeldOff(host, wait_ms / 1000)
                 time.sleep(wait_ms / 1000)
                 wait_ms = self._still_to_wait(lock, next_key, token)
             if wait_ms == 0:
                 return
+
+    def _give_back(self, lock: str, token: str) -> None:
+        """Drop the lock without touching the host's next time: no request was made."""
+        self._give_back_script(keys=[lock], args=[token])
 
     def _still_to_wait(self, lock: str, next_key: str, token: str) -> int:
         return int(self._prepare(keys=[lock, next_key], args=[token, self._hold_ms]))

@@ -13,16 +13,28 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
-# The longest a host is left alone on its own say (Retry-After): a hostile or broken header
-# must not stop the crawl of a host for days.
-MAX_HOLD_OFF = 600.0
+# The longest a host is left alone on its own say (Retry-After): a host that asks for an
+# hour gets its hour, but a hostile or broken header must not stop its crawl for days.
+MAX_HOLD_OFF = 86400.0
+
+
+class HostHeldOff(Exception):
+    """The host's turn is further off than the caller would wait: defer, do not sleep."""
+
+    def __init__(self, host: str, seconds: float) -> None:
+        super().__init__(f"{host} is held off for {seconds:.0f} s more")
+        self.host = host
+        self.seconds = seconds
 
 
 class HostGate(Protocol):
     """Whose turn it is to ask a host. The local gate serves one process; a shared one
     (_shared_turns) serves every worker that shares a Redis."""
 
-    def turn(self, host: str) -> AbstractContextManager[None]: ...
+    def turn(self, host: str, max_wait: float | None = None) -> AbstractContextManager[None]:
+        """Wait for the host's turn and hold it for the block; HostHeldOff if that wait
+        would be longer than `max_wait` seconds (None: however long)."""
+        ...
 
     def hold_off(self, host: str, seconds: float) -> None:
         """No turn on `host` starts for `seconds` from now (capped); never shortens a wait."""
@@ -46,11 +58,13 @@ class LocalHostGate:
         self._guard = threading.Lock()
 
     @contextmanager
-    def turn(self, host: str) -> Iterator[None]:
+    def turn(self, host: str, max_wait: float | None = None) -> Iterator[None]:
         slot = self._slot(host)
         with slot.lock:
             # Re-checked after each sleep: a hold-off may have come in meanwhile.
             while (wait := self._next_time(slot) - time.monotonic()) > 0:
+                if max_wait is not None and wait > max_wait:
+                    raise HostHeldOff(host, wait)
                 time.sleep(wait)
             try:
                 yield
@@ -72,4 +86,4 @@ class LocalHostGate:
             return max(slot.last_end + self._delay, slot.not_before)
 
 
-__all__ = ["MAX_HOLD_OFF", "HostGate", "LocalHostGate"]
+__all__ = ["MAX_HOLD_OFF", "HostGate", "HostHeldOff", "LocalHostGate"]

@@ -1,7 +1,8 @@
 """`parse_post(html, url) -> Post`: one saved page of the site to the model.
 
-Pure: bytes and a URL in, a Post out, or ParseError. It detects the site builder, lets that
-module find the article and its metadata, then builds sections from the article's blocks.
+Pure: bytes and a URL in, a Post out, or ParseError. It checks the page's depth and size
+(budget.py), detects the site builder, lets that module find the article and its metadata,
+then builds sections from the article's blocks.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from services import people, topics
 from services.errors import ParseError
 from services.model import Cms, Post
 from services.parsing import qa, tilda, wix
+from services.parsing.budget import BudgetExceeded, check_budget
 from services.parsing.page import RawPage
 
 MAX_PAGE_BYTES = 50 * 1024 * 1024
@@ -25,7 +27,11 @@ _LANGUAGES = frozenset(("en", "ru", "be"))
 
 
 def parse_post(html: bytes, url: str) -> Post:
-    """Parse one post page. `url` is where the page lives on the real site (not a mirror)."""
+    """Parse one post page. `url` is where the page lives on the real site (not a mirror).
+
+    Whatever the bytes, the answer is a Post or a ParseError, so that a crawl records the
+    failure against this URL and goes on: a bug that a strange page trips in one of the
+    parser's rules is that page's failure, not the crawl's."""
     _check_url(url)
     if not isinstance(html, bytes | bytearray):
         raise ParseError(url, "the page must be bytes")
@@ -33,12 +39,26 @@ def parse_post(html: bytes, url: str) -> Post:
         raise ParseError(url, f"the page is larger than {MAX_PAGE_BYTES} bytes")
     if not html or html.isspace():
         raise ParseError(url, "the page is empty")
+    page = bytes(html)
+    try:
+        check_budget(page)
+        return _parse(page, url)
+    except BudgetExceeded as exc:
+        raise ParseError(url, str(exc)) from None
+    except ParseError:
+        raise
+    except Exception as exc:  # RecursionError, MemoryError, or a rule's own bug
+        detail = f"{type(exc).__name__}: {exc}"[:200]
+        raise ParseError(url, f"the parser failed on this page ({detail})") from exc
+
+
+def _parse(html: bytes, url: str) -> Post:
     try:
         # encoding=True honours a BOM or a <meta charset> (a cp1251 page); UTF-8 costs nothing
-        tree = LexborHTMLParser(bytes(html), encoding=True)
+        tree = LexborHTMLParser(html, encoding=True)
     except Exception as exc:  # selectolax raises bare errors on bytes it cannot decode
         raise ParseError(url, f"not readable as HTML ({exc})") from exc
-    cms, raw = _extract(tree, url, bytes(html))
+    cms, raw = _extract(tree, url, html)
     if raw is None:
         raise ParseError(url, f"no {cms} article content found: not a post page")
     if not raw.title:

@@ -7,7 +7,7 @@ an empty line. Scripts, forms and media never become text.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -170,32 +170,46 @@ def _style(node: LexborNode, inherited: int) -> int:
 
 
 def _walk(
-    node: LexborNode, out: _Collector, style: int, is_empty_line: EmptyLineTest, is_media: MediaTest
+    root: LexborNode, out: _Collector, style: int, is_empty_line: EmptyLineTest, is_media: MediaTest
 ) -> None:
-    for child in node.iter(include_text=True):
-        tag = child.tag
-        if tag == "-text":
-            out.text(child.text_content or "", style)
-        elif tag == "br":
-            out.line_break()
-        elif tag is None or tag.startswith("-") or tag in _SKIP:
-            continue
-        elif tag in _HEADINGS:
-            out.heading(_heading_text(child))
-        elif tag in _INLINE:
-            _walk(child, out, _style(child, style), is_empty_line, is_media)
-        elif child.first_child is None:
-            if is_empty_line(child):  # Wix's empty-line marker, Tilda's empty text block
-                out.empty_line()
-        elif is_media(child):
-            continue
+    """Depth first, in reading order, with a stack of our own rather than Python's: a page
+    nested deeper than the interpreter's recursion limit is still only a long loop."""
+    # Each level: its children still to visit, its style, and for a block element the node
+    # and how many blocks there were before it (an element that added none may be an empty line).
+    stack: list[tuple[Iterator[LexborNode], int, LexborNode | None, int]] = [
+        (root.iter(include_text=True), style, None, 0)
+    ]
+    while stack:
+        children, style, block, before = stack[-1]
+        for child in children:
+            tag = child.tag
+            if tag == "-text":
+                out.text(child.text_content or "", style)
+            elif tag == "br":
+                out.line_break()
+            elif tag is None or tag.startswith("-") or tag in _SKIP:
+                continue
+            elif tag in _HEADINGS:
+                out.heading(_heading_text(child))
+            elif tag in _INLINE:
+                stack.append((child.iter(include_text=True), _style(child, style), None, 0))
+                break
+            elif child.first_child is None:
+                if is_empty_line(child):  # Wix's empty-line marker, Tilda's empty text block
+                    out.empty_line()
+            elif is_media(child):
+                continue
+            else:
+                out.flush()
+                inner = child.iter(include_text=True)
+                stack.append((inner, _style(child, style), child, len(out.blocks)))
+                break
         else:
-            out.flush()
-            before = len(out.blocks)
-            _walk(child, out, _style(child, style), is_empty_line, is_media)
-            out.flush()
-            if len(out.blocks) == before and is_empty_line(child):
-                out.empty_line()
+            stack.pop()
+            if block is not None:
+                out.flush()
+                if len(out.blocks) == before and is_empty_line(block):
+                    out.empty_line()
 
 
 def _heading_text(node: LexborNode) -> str:

@@ -23,6 +23,28 @@ _HEADING_MAX = 250
 _HASHTAGS = re.compile(r"(?:#[^\W_][\w-]*\s*)+")
 
 
+# Lines around an article that are not anyone's words: `Read also:` links, bylines, image
+# captions and calls to follow the outlet.
+_ASIDE = re.compile(
+    r"^(?:read\s+also|see\s+also|читайте\s+также|чытайце\s+таксама|читай\s+также|"
+    r"interviewed\s+by|interview\s+by|text\s+by|photo\s+by|беседовал[аи]?|гутарыў|гутарыла|"
+    r"(?:text|author|photo|photos|текст|автор|фото|тэкст|аўтар|фота)\s*:|"
+    r"(?:follow|subscribe\s+to)\s+(?:nam|нау|us)|подписывайтесь|падпісвайцеся|"
+    r"присоединяйтесь|далучайцеся)",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(r"^\d{1,2}\s*[.)]\s+(?=\S)")
+
+
+def is_aside(text: str) -> bool:
+    return len(text) <= 300 and _ASIDE.match(text) is not None
+
+
+def without_number(question: str) -> str:
+    """`1. What comes next?` is the question `What comes next?`."""
+    return _NUMBER.sub("", question, count=1)
+
+
 def source_label(text: str) -> str | None:
     """`Source: NAM-media`, `Источник: НАУ-медиа`, `Крыніца — НАУ-медыя`: the label."""
     if len(text) > 80:

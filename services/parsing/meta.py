@@ -69,8 +69,8 @@ def _json_ld_article(tree: LexborHTMLParser) -> dict[str, Any]:
     for script in tree.css('script[type="application/ld+json"]'):
         try:
             data = json.loads(script.text(deep=True) or "")
-        except ValueError:
-            continue  # a broken block tells us nothing; the other sources may
+        except (ValueError, RecursionError):
+            continue  # a broken or absurdly nested block tells us nothing; the others may
         for item in _json_ld_items(data):
             kind = item.get("@type")
             kinds = kind if isinstance(kind, list) else [kind]
@@ -80,12 +80,15 @@ def _json_ld_article(tree: LexborHTMLParser) -> dict[str, Any]:
 
 
 def _json_ld_items(data: Any) -> list[dict[str, Any]]:
-    if isinstance(data, list):
-        return [d for d in data if isinstance(d, dict)]
-    if isinstance(data, dict):
-        graph = data.get("@graph")
-        return [data, *(_json_ld_items(graph) if graph else [])]
-    return []
+    """The objects of a JSON-LD block: itself, a list of them, or one `@graph` level (the
+    only nesting schema.org uses; deeper graphs are not followed)."""
+    items = data if isinstance(data, list) else [data]
+    found = [d for d in items if isinstance(d, dict)]
+    for item in list(found):
+        graph = item.get("@graph")
+        graph_items = graph if isinstance(graph, list) else [graph]
+        found.extend(d for d in graph_items if isinstance(d, dict))
+    return found
 
 
 def _page_title(tree: LexborHTMLParser) -> str | None:
@@ -113,7 +116,7 @@ def _first_time(*values: object) -> datetime | None:
 
 def parse_iso_time(value: str) -> datetime | None:
     """An ISO 8601 time in UTC; a time with no zone is taken as the site's local time, and a
-    bare day is kept at noon UTC (see parse_shown_date)."""
+    bare day is kept at noon UTC (see dates.parse_shown_date)."""
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -123,56 +126,6 @@ def parse_iso_time(value: str) -> datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=SITE_TZ)
     return parsed.astimezone(UTC)
-
-
-def parse_shown_date(text: str, languages: list[str]) -> datetime | None:
-    """A date as a page shows it ("15 февраля 2023", "Feb 15, 2023", "15 лютага 2023 14:30").
-
-    Shown dates are local time. A day with no time is kept at noon UTC: that instant falls
-    on the same calendar day in every zone from UTC-11 to UTC+11, so the day survives any
-    conversion a reader makes.
-    """
-    import dateparser  # slow to import; most pages carry machine-readable times instead
-
-    text = _BE_MONTH.sub(lambda m: _BE_MONTHS[m.group(1).lower()], " ".join(text.split()))
-    if not text or len(text) > 60:
-        return None
-    try:
-        parsed = dateparser.parse(
-            text,
-            languages=languages,
-            settings={
-                "REQUIRE_PARTS": ["day", "month", "year"],
-                "RETURN_AS_TIMEZONE_AWARE": False,
-                "DATE_ORDER": "DMY",  # 03.02.2023 is the 3rd of February on this site
-            },
-        )
-    except (ValueError, OverflowError, TypeError):
-        return None
-    if not isinstance(parsed, datetime):
-        return None
-    if parsed.time() == time(0, 0) and not re.search(r"\d{1,2}:\d{2}", text):
-        return datetime.combine(parsed.date(), time(12, 0), tzinfo=UTC)
-    return parsed.replace(tzinfo=SITE_TZ).astimezone(UTC)
-
-
-# Belarusian month abbreviations as Wix shows them (`5 ліст. 2023 г.`), which dateparser's
-# Belarusian data lacks for most months; spelled out in the genitive it does know.
-_BE_MONTHS = {
-    "студз": "студзеня",
-    "лют": "лютага",
-    "сак": "сакавіка",
-    "крас": "красавіка",
-    "трав": "траўня",
-    "чэрв": "чэрвеня",
-    "ліп": "ліпеня",
-    "жн": "жніўня",
-    "вер": "верасня",
-    "кастр": "кастрычніка",
-    "ліст": "лістапада",
-    "снеж": "снежня",
-}
-_BE_MONTH = re.compile(r"\b(" + "|".join(_BE_MONTHS) + r")\.", re.IGNORECASE)
 
 
 def _lang_code(value: object) -> str | None:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 
 from services.model import Answer, Section, Speaker
-from services.parsing import cues, quotes
+from services.parsing import attribution, cues, quotes
+from services.parsing._drafts import ClosedQuote, OpenQuote, SectionDrafts
 from services.parsing.blocks import Block
 from services.parsing.speakers import (
     INITIALLED,
@@ -23,91 +23,23 @@ from services.parsing.speakers import (
     find_interviewee,
     looks_like_person,
     mentioned_speaker,
-    narrow,
 )
+from services.parsing.statements import statement
 
 
-@dataclass
-class _Draft:
-    heading: str | None = None
-    question: str | None = None
-    answers: list[Answer] = field(default_factory=list)
-    # the question was asked interview-style (bold), so plain paragraphs answer it
-    interview: bool = False
-    # the last answer is an interview answer that the next plain paragraph continues
-    continuing: bool = False
-
-
-@dataclass
-class _OpenQuote:
-    paragraphs: list[str]
-    speaker: str | Speaker | None  # from a `Name:` before the quote
-
-
-@dataclass
-class _ClosedQuote:
-    text: str
-    speaker: str | Speaker | None
-
-
-class _Builder:
+class _Builder(SectionDrafts):
     def __init__(
         self,
         resolve: Resolver,
         find_mentions: MentionFinder,
         interviewee: Callable[[], Speaker | None],
     ) -> None:
-        self._resolve = resolve
+        super().__init__(resolve)
         self._find_mentions = find_mentions
         self._interviewee = interviewee
-        self.sections: list[_Draft] = []
         self.source: str | None = None
-        self._draft = _Draft()
-        self._open: _OpenQuote | None = None
-        self._closed: _ClosedQuote | None = None
-        # named just before the quote it introduces: `<b>В. Ковалевский:</b>`, `… said:`
-        self._next_speaker: str | Speaker | None = None
-
-    # -- sections -----------------------------------------------------------------------
-
-    def close_section(self) -> None:
-        self._settle()
-        if self._draft.answers:
-            self.sections.append(self._draft)
-        self._draft = _Draft()
-
-    def heading(self, text: str) -> None:
-        self._settle()
-        text = text.rstrip(" :—–-").strip()
-        if self._draft.answers:
-            self.close_section()
-        self._draft.heading = text
-        self._draft.continuing = False
-        self._next_speaker = None
-
-    def question(self, text: str, *, interview: bool) -> None:
-        self._settle()
-        if self._draft.answers or self._draft.question:
-            self.close_section()
-        self._draft.question = text
-        self._draft.interview = interview
-        self._draft.continuing = False
-
-    def answer(self, text: str, speaker: str | Speaker | None, *, continuing: bool = False) -> None:
-        """One answer per person named: an attribution of two people credits both, so
-        that each one's feed carries what they said."""
-        if not text:
-            return
-        speakers = self._speakers(speaker) if isinstance(speaker, str) else [speaker]
-        for one in speakers:
-            self._draft.answers.append(Answer(text=text, speaker=one))
-        self._draft.continuing = continuing
-
-    def _speakers(self, attribution: str) -> list[Speaker | None]:
-        names = quotes.split_names(attribution)
-        if len(names) > 1 and all(self._resolve(n).id or INITIALLED.match(n) for n in names):
-            return [self._resolve(n) for n in names]
-        return [self._resolve(narrow(names[0] if names else attribution, self._resolve))]
+        self._open: OpenQuote | None = None
+        self._closed: ClosedQuote | None = None
 
     def empty_line(self) -> None:
         """An empty line closes a section; but a quote may run across one, and interviews
@@ -155,7 +87,9 @@ class _Builder:
 
     def _continue_quote(self, text: str) -> bool:
         assert self._open is not None
-        if quotes.opens_quote(quotes.strip_dash(text)):
+        if text[:1] == self._open.mark and text[:1] in '“"' and len(text) > 1:
+            text = text[1:]  # English: each paragraph of a long quote reopens it
+        elif quotes.opens_quote(quotes.strip_dash(text)):
             self._open = None  # a new quote: the open one was narration after all
             return False
         end = quotes.ends_quote(text)
@@ -174,14 +108,24 @@ class _Builder:
         if speaker:
             self.answer(body, speaker)
         else:
-            self._closed = _ClosedQuote(body, None)
+            self._closed = ClosedQuote(body, None)
 
     def _quote_or_prefixed(self, text: str, speaker: str | None = None) -> bool:
         text = quotes.strip_dash(text)
         if speaker is None:
+            found = attribution.attributed(text, self._resolve)
             prefixed = quotes.name_prefix(text)
+            if found is not None and (len(found) > 1 or not prefixed):
+                self._said(found)
+                return True
             if prefixed and self._is_speaker_prefix(*prefixed):
                 speaker, text = prefixed
+            elif found is not None:
+                self._said(found)
+                return True
+            elif (role := attribution.role_line(text, self._resolve)) is not None:
+                self._said([role])
+                return True
         if not quotes.opens_quote(text):
             if speaker:
                 self.answer(text, speaker)
@@ -200,8 +144,20 @@ class _Builder:
                 self.answer(text, speaker)
                 return True
             return False
-        self._open = _OpenQuote([shape.body], speaker or self._take_next_speaker())
+        mark = text[0]
+        self._open = OpenQuote([shape.body], speaker or self._take_next_speaker(), mark)
         return True
+
+    def _said(self, found: list[attribution.Said]) -> None:
+        """Quotes with their attributions before, inside or after them, several per
+        paragraph (services.parsing.attribution)."""
+        for said in found:
+            if said.question:
+                self.question(said.text, interview=False)
+            elif said.speaker is not None or not self._draft.interview:
+                self.answer(said.text, said.speaker)
+            else:
+                self.answer(said.text, self._interviewee())
 
     def _is_speaker_prefix(self, name: str, rest: str) -> bool:
         """`Name:` opens an answer when the name is someone we know, or looks like a person
@@ -282,8 +238,8 @@ class _Builder:
         text = block.text
         if block.kind == "empty":
             self.empty_line()
-        elif block.kind == "para" and self._source_line(text):
-            pass
+        elif block.kind == "para" and (self._source_line(text) or cues.is_aside(text)):
+            pass  # `Read also: …`, a byline or a caption is nobody's words
         elif (
             self._closed is not None
             and block.kind == "para"
@@ -330,4 +286,7 @@ def build_sections(
         Section(heading=d.heading, question=d.question, answers=tuple(d.answers))
         for d in builder.sections
     ]
+    if not sections:
+        spoken = statement(block_list, title, resolve, find_mentions)
+        sections = [spoken] if spoken else []
     return builder.source, sections

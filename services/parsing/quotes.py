@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from services.parsing import lexicon
+
 OPENERS = frozenset("\"«“„”'")
 CLOSERS = frozenset("\"»”“'")
 _AMBIGUOUS = frozenset("\"“”'")
@@ -70,9 +72,18 @@ def split_attribution(text: str) -> tuple[str, str | None]:
         if not before or before[-1] not in CLOSERS:
             continue  # not after a closing mark: prose, whatever the words look like
         name = name_from(match.group(1))
-        if name:
+        if name and _names_the_speaker(match.group(1), name):
             return before, name
     return text, None
+
+
+def _names_the_speaker(tail: str, name: str) -> bool:
+    """The words before the name introduce it (`said`, `заявил представитель Кабинета`),
+    rather than carry on the sentence (`Mykola Azarov told the press in Kyiv`)."""
+    words = tail[: len(tail) - len(name)].replace(",", " ").split() if tail.endswith(name) else []
+    verbs = [i for i, word in enumerate(words) if lexicon.is_speech_verb(word)]
+    rest = words[verbs[-1] + 1 :] if verbs else words
+    return not rest or any(lexicon.is_role_word(word) for word in rest)
 
 
 def _trim(text: str) -> str:

@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 
 from services.model import Speaker
+from services.parsing import lexicon
 from services.parsing.blocks import Block
 
 Resolver = Callable[[str], Speaker]
@@ -94,3 +95,38 @@ def mentioned_speaker(text: str, find_mentions: MentionFinder) -> Speaker | None
     """One known person named in a paragraph that introduces a quote (`… said:`)."""
     found = find_mentions(text)
     return found[0] if len(found) == 1 else None
+
+
+_JOINT = re.compile(r"\s+(?:and|и|і|&)\s+(?=[^\W\d_])")
+_NAME_WORD = re.compile(r"^(?:[^\W\d_]\.?)+$|^[^\W\d_][^\W\d_'’\-]*$")
+
+
+def speaker_of(who: str, resolve: Resolver) -> str | Speaker | None:
+    """The speaker a phrase of attribution names: the name without the role around it
+    (`глава МИД В. Ковалевский`), several names as written for the caller to split, or for
+    a role with no name (`представитель Кабинета`, `Press secretary`) an unknown speaker
+    recorded with the role as written. None when the phrase names nobody."""
+    who = who.strip().strip(",:;")
+    parts = _JOINT.split(who)
+    if len(parts) > 1 and all(p.split() and all(map(_is_capitalised, p.split())) for p in parts):
+        return who
+    head = who.split(",")[0].strip()  # `Pavel Latushka, Deputy Head of the Cabinet`
+    words = head.split()
+    start = len(words)
+    while start > 0 and _is_capitalised(words[start - 1]):
+        start -= 1
+    run = words[start:]
+    has_role = any(lexicon.is_role_word(w) for w in words)
+    if len(run) >= 2 or (run and resolve(run[0]).id):
+        name = narrow(" ".join(run), resolve)
+        if has_role and len(name.split()) == 1 and not resolve(name).id:
+            return Speaker(as_written=head)
+        return name
+    if has_role and len(words) <= 8:
+        return Speaker(as_written=head)
+    return None
+
+
+def _is_capitalised(word: str) -> bool:
+    word = word.strip("().")
+    return bool(word) and word[0].isupper() and bool(_NAME_WORD.match(word))

@@ -10,8 +10,9 @@ from __future__ import annotations
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from services.parsing.blocks import extract_blocks
+from services.parsing.dates import parse_shown_date
 from services.parsing.language import detect_language
-from services.parsing.meta import html_language, node_text, parse_shown_date, read_head
+from services.parsing.meta import html_language, node_text, read_head
 from services.parsing.page import RawPage
 
 _CONTENT = (".js-feed-post-text", ".t-feed__post-popup__text", "#feed-text")

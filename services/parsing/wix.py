@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from services.parsing.blocks import extract_blocks
-from services.parsing.meta import html_language, node_text, parse_shown_date, read_head
+from services.parsing.dates import parse_shown_date
+from services.parsing.meta import html_language, node_text, read_head
 from services.parsing.page import RawPage
 
 _CONTENT = (

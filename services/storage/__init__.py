@@ -9,6 +9,7 @@ key is built in `keys`, under the `nam:` namespace.
     _fetch     fetch state per URL and crawl summaries
     _stream    the change stream through consumer groups
     _feeds     rendered feeds and admin jobs
+    _heartbeats  which workers and beats are alive
     _records   the records handed in and out (pure)
     _codec     reply values to Python and back, Redis errors to StorageError
     _keys      every key, in one place (public as `keys`)
@@ -17,6 +18,7 @@ key is built in `keys`, under the `nam:` namespace.
 from services.storage import _keys as keys
 from services.storage._feeds import JOB_TTL_SECONDS
 from services.storage._fetch import CRAWLS_KEPT
+from services.storage._heartbeats import BEAT_INTERVAL, BEAT_TIMEOUT, Beat, Heartbeats
 from services.storage._records import (
     VOLATILE_FIELDS,
     ChangeEvent,
@@ -34,13 +36,17 @@ from services.storage._store import Store
 from services.storage._stream import STREAM_MAXLEN
 
 __all__ = [
+    "BEAT_INTERVAL",
+    "BEAT_TIMEOUT",
     "CRAWLS_KEPT",
     "JOB_TTL_SECONDS",
     "STREAM_MAXLEN",
     "VOLATILE_FIELDS",
+    "Beat",
     "ChangeEvent",
     "FetchInfo",
     "FetchState",
+    "Heartbeats",
     "Store",
     "StoredFeed",
     "StoredPost",

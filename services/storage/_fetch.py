@@ -63,6 +63,29 @@ class FetchMixin:
     def release_queued(self, url: str) -> None:
         self.client.delete(keys.queued(url))
 
+    @storage_errors("deferring a URL")
+    def defer_url(self, url: str, seconds: float, reason: str) -> None:
+        """Nobody asks for `url` for `seconds` (the server's Retry-After). Kept on Redis's
+        clock as an expiry, so every worker sees the same end; an earlier, longer deferral
+        stands."""
+        key = keys.deferred(url)
+        ms = max(1, int(seconds * 1000))
+        left = self.client.pttl(key)
+        if isinstance(left, int) and left >= ms:
+            return
+        self.client.set(key, reason, px=ms)
+
+    @storage_errors("reading a deferral")
+    def deferred(self, url: str) -> tuple[float, str] | None:
+        """(seconds left, reason) while `url` is deferred, else None."""
+        pipe = self.client.pipeline(transaction=True)
+        pipe.pttl(keys.deferred(url))
+        pipe.get(keys.deferred(url))
+        left, reason = pipe.execute()
+        if reason is None or not isinstance(left, int) or left <= 0:
+            return None
+        return left / 1000, as_text(reason)
+
     @storage_errors("listing fetched URLs")
     def fetch_urls(self) -> list[str]:
         """Every URL with a fetch state, sorted: what `recrawl --all` goes through."""

@@ -30,6 +30,8 @@ Crawling
     nam:fetch-urls              set     every URL that has a fetch state
     nam:crawls                  list    JSON summaries of the last crawls, newest first
     nam:queued:<url>            string  a crawl of the URL is queued; expires on its own
+    nam:defer:<url>             string  why the URL waits (Retry-After); expires when it may
+                                        be asked again
 
     nam:host:<host>:lock        string  who holds the host's turn (a token); expires
     nam:host:<host>:next        string  Redis time (ms) when the host may next be asked
@@ -41,6 +43,9 @@ Feeds and jobs
     nam:stats:publish           hash    counters: renders_written, renders_unchanged,
                                         renders_superseded, failures
     nam:job:<id>                hash    admin API job: each field a JSON value; expires
+
+Processes
+    nam:heartbeats              hash    <part>:<host>:<pid> -> Redis time of its last beat
 """
 
 from __future__ import annotations
@@ -58,6 +63,7 @@ PUBLISH_COUNTS = "nam:stats:publish"
 FETCH_URLS = "nam:fetch-urls"
 CRAWLS = "nam:crawls"
 FEEDS = "nam:feeds"
+HEARTBEATS = "nam:heartbeats"
 
 # Prefixes of the per-value indexes. The upsert script needs them because it learns the
 # *old* language, topics and speakers of a post only once it runs inside Redis.
@@ -108,3 +114,7 @@ def host_next(host: str) -> str:
 
 def queued(url: str) -> str:
     return f"nam:queued:{url}"
+
+
+def deferred(url: str) -> str:
+    return f"nam:defer:{url}"

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from services.errors import StorageError
 from services.storage._codec import storage_errors
@@ -25,8 +29,18 @@ class Store(UpsertMixin, PostReadMixin, FetchMixin, StreamMixin, FeedMixin, JobM
         self._init_jobs()
 
     @classmethod
-    def from_url(cls, url: str) -> Store:
-        return cls(redis.Redis.from_url(url, decode_responses=False))
+    def from_url(cls, url: str, *, timeout: float | None = None) -> Store:
+        """With `timeout`, a command fails (StorageError) within about that many seconds
+        when Redis hangs or cannot be reached, and is not retried: for callers that must
+        answer quickly, such as the web app, rather than wait for a Redis that is stuck."""
+        if timeout is None:
+            return cls(redis.Redis.from_url(url, decode_responses=False))
+        options: dict[str, Any] = {
+            "socket_timeout": timeout,
+            "socket_connect_timeout": timeout,
+            "retry": Retry(NoBackoff(), 0),
+        }
+        return cls(redis.Redis.from_url(url, decode_responses=False, **options))
 
     def close(self) -> None:
         self.client.close()

@@ -49,10 +49,10 @@ def tree_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 BREAKS = [
     pytest.param(
-        "services/settings.py",
+        "services/logs.py",
         "from workers import schedule as _schedule\n",
         "Top-level packages import downward only",
-        "services.settings -> workers.schedule",
+        "services.logs -> workers.schedule",
         id="services-imports-workers",
     ),
     pytest.param(

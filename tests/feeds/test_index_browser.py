@@ -131,7 +131,7 @@ def test_index_in_chromium_shows_every_speaker_and_topic(
     dom = run_chromium(chromium, tmp_path / "profile", "--dump-dom", index_url).decode("utf-8")
     page = LexborHTMLParser(dom)
     assert _text(page.css_first("h1")) == "NAM-media feeds"
-    alternates = page.css('head link[rel="alternate"]')
+    alternates = page.css('head link[rel="alternate"][type]')
     assert {str(link.attributes.get("type")) for link in alternates} == {
         "application/atom+xml",
         "application/rss+xml",

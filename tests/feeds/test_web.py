@@ -23,6 +23,7 @@ import uvicorn
 import feeds.web._app
 from feeds.publish import PublishError, publish_changes
 from feeds.web._app import _GzipCache, create_app, etag_matches, not_modified
+from feeds.web._cache import REVALIDATE_AFTER
 from feeds.web._conditional import accepts_gzip, matched_etag
 from services.broker import broker_url
 from services.model import Answer, Post, Section
@@ -235,7 +236,7 @@ def test_index_lists_every_speaker_and_topic_with_discovery(
         assert person is not None
         row = html.split(f'id="speaker-{person_id}"', 1)[1].split("</tr>", 1)[0]
         assert person.name in row and person.name_be in row and person.name_ru in row
-        assert f"<td class=count>{counts[person_id]}</td>" in row
+        assert f'<td class="count">{counts[person_id]}</td>' in row
         assert f'href="/feeds/speakers/{person_id}.atom"' in row
     for slug in {t for post in mirror for t in post.topic_slugs}:
         assert f'id="topic-{slug}"' in html and f'href="/feeds/topics/{slug}.rss"' in html
@@ -437,6 +438,7 @@ def test_if_modified_since_sees_a_topic_that_lost_its_only_post(serve: Serve, st
     )
     store.upsert_post(moved, now=CRAWLED)
     publish_changes(store, SETTINGS)
+    time.sleep(REVALIDATE_AFTER * 1.5)  # the app trusts its copy that long
     again = client.get(
         "/feeds/topics/sanctions.atom",
         headers={"If-Modified-Since": first.headers["last-modified"]},
@@ -501,3 +503,234 @@ def test_recrawl_url_is_named_as_the_crawler_names_it(
     assert response.status_code == 202
     job = client.get(f"/api/jobs/{response.json()['job_id']}").json()
     assert job["params"]["url"] == "https://www.belarus-nau.org/en/post/x"
+
+
+# ---------------------------------------------------------------- memory cache
+
+
+def _calls(store: Store, command: str) -> int:
+    stats: Any = store.client.info("commandstats")
+    return int(stats.get(f"cmdstat_{command}", {}).get("calls", 0))
+
+
+def test_feeds_are_served_from_memory_not_read_per_request(
+    serve: Serve, mirror: list[Post], store: Store
+) -> None:
+    client = serve()
+    etag = client.get("/feeds/all.atom", headers={"Accept-Encoding": "identity"}).headers["etag"]
+    before, start = _calls(store, "hmget"), time.monotonic()
+    requests = 300
+    for n in range(requests):
+        conditional = {"If-None-Match": etag} if n % 2 else {}
+        headers = conditional | {"Accept-Encoding": "identity"}
+        response = client.get("/feeds/all.atom", headers=headers)
+        assert response.status_code == (304 if n % 2 else 200)
+    elapsed = time.monotonic() - start
+    # at most one validators read (and one body read, were it to change) per interval
+    allowed = 2 * (elapsed / REVALIDATE_AFTER + 2)
+    assert allowed < requests / 2, "too slow a run to tell caching from reading"
+    assert _calls(store, "hmget") - before <= allowed
+
+
+def test_an_edit_is_served_within_the_revalidation_interval(
+    serve: Serve, mirror: list[Post], store: Store
+) -> None:
+    client = serve()
+    first = client.get("/feeds/all.atom")
+    edited = dataclasses.replace(mirror[0], title="An edited title, served soon")
+    store.upsert_post(edited, now=CRAWLED)
+    publish_changes(store, SETTINGS)
+    deadline = time.monotonic() + 2
+    while True:
+        again = client.get("/feeds/all.atom", headers={"If-None-Match": first.headers["etag"]})
+        if again.status_code == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(REVALIDATE_AFTER / 4)
+    assert again.status_code == 200 and b"An edited title, served soon" in again.content
+    assert again.headers["etag"] != first.headers["etag"]
+
+
+def test_lean_path_keeps_head_lang_gzip_and_404(serve: Serve, mirror: list[Post]) -> None:
+    client = serve()
+    got = client.get("/feeds/all.atom?lang=ru", headers={"Accept-Encoding": "identity"})
+    head = client.head("/feeds/all.atom?lang=ru", headers={"Accept-Encoding": "identity"})
+    assert got.status_code == head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == str(len(got.content))
+    assert head.headers["etag"] == got.headers["etag"]
+    assert got.content != client.get("/feeds/all.atom").content
+    zipped = client.get("/feeds/all.atom?lang=ru", headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["content-encoding"] == "gzip" and zipped.content == got.content
+    assert zipped.headers["vary"] == "Accept-Encoding"
+    assert client.get("/feeds/speakers/nobody-at-all.atom").status_code == 404
+    assert client.get("/feeds/all.atom?lang=xx").status_code == 400
+
+
+# ---------------------------------------------------------------- bounded inputs
+
+
+def test_a_hung_redis_gives_503_with_retry_after_within_a_second(
+    redis_server_factory: Any,
+) -> None:
+    import os
+    import signal
+
+    from feeds.web._app import web_store
+
+    server = redis_server_factory(appendfsync="no")
+    store = web_store(server.url)
+    load_mirror(store)
+    app = create_app(SETTINGS, store)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    while not running.started:
+        time.sleep(0.01)
+    port = running.servers[0].sockets[0].getsockname()[1]
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
+    try:
+        assert client.get("/feeds/all.atom").status_code == 200
+        os.kill(server.pid, signal.SIGSTOP)
+        time.sleep(REVALIDATE_AFTER * 1.5)
+        for path in ("/feeds/all.atom", "/healthz", "/", "/feeds/all.rss"):
+            start = time.monotonic()
+            response = client.get(path)
+            assert response.status_code == 503, path
+            assert response.headers["retry-after"], path
+            assert time.monotonic() - start < 1.0, path
+        os.kill(server.pid, signal.SIGCONT)
+        deadline = time.monotonic() + 5
+        while client.get("/feeds/all.atom").status_code != 200:
+            assert time.monotonic() < deadline, "the app did not recover when Redis did"
+            time.sleep(0.05)
+        assert client.get("/healthz").status_code == 200
+    finally:
+        os.kill(server.pid, signal.SIGCONT)
+        client.close()
+        running.should_exit = True
+        thread.join(10)
+        store.close()
+
+
+def test_no_redirect_is_built_from_the_host_header(serve: Serve, mirror: list[Post]) -> None:
+    client = serve(Settings(admin_token=TOKEN))
+    headers = {"Host": "evil.example", "Authorization": "Bearer " + TOKEN}
+    for method, path in (
+        ("POST", "/api/recrawl/"),
+        ("GET", "/healthz/"),
+        ("GET", "/feeds.opml/"),
+        ("GET", "/feeds/all.atom/"),
+        ("GET", "/api/jobs/"),
+    ):
+        response = client.request(method, path, headers=headers, json={})
+        assert response.status_code < 300 or response.status_code >= 400, (method, path)
+        assert "location" not in response.headers, (method, path)
+
+
+def _raw_post(port: int, head: bytes, body: Callable[[Any], None]) -> bytes:
+    """Send a request by hand (httpx cannot half-send one) and read what comes back; a
+    reader thread takes the answer even while the body is still going out."""
+    import socket
+
+    sock = socket.create_connection(("127.0.0.1", port), timeout=20)
+    got: list[bytes] = []
+
+    def read() -> None:
+        try:
+            while b"\r\n\r\n" not in b"".join(got) and (chunk := sock.recv(65536)):
+                got.append(chunk)
+        except OSError:
+            pass
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        sock.sendall(head)
+        body(sock)
+    except OSError:
+        pass  # the server may close on a body it refused: what it answered is what counts
+    reader.join(5)
+    sock.close()
+    return b"".join(got)
+
+
+def _peak_rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM:"))
+    return int(line.split()[1])
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_a_200_mb_body_is_refused_without_being_held(
+    framing: str, redis_url: str, store: Store, tmp_path: Any
+) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = os.environ | {"NAMFEEDS_REDIS_URL": redis_url, "NAMFEEDS_ADMIN_TOKEN": TOKEN}
+    log = (tmp_path / "web.log").open("wb")
+    web = subprocess.Popen(
+        [sys.executable, "-m", "cli", "web", "--port", str(port)], env=env, stdout=log, stderr=log
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                assert web.poll() is None and time.monotonic() < deadline, "web did not start"
+                time.sleep(0.1)
+        before = _peak_rss_kib(web.pid)
+        size, chunk = 200 * 1024 * 1024, b"x" * 65536
+        framed = b"10000\r\n" + chunk + b"\r\n" if framing == "chunked" else chunk
+        length = "Transfer-Encoding: chunked" if framing == "chunked" else f"Content-Length: {size}"
+        head = (
+            f"POST /api/recrawl HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
+            f"Content-Type: application/json\r\n{length}\r\n\r\n"
+        ).encode()
+
+        def body(sock: Any) -> None:
+            for _ in range(size // len(chunk)):
+                sock.sendall(framed)
+
+        answer = _raw_post(port, head, body)
+        assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+        assert _peak_rss_kib(web.pid) - before < 40 * 1024, "the body was held in memory"
+        assert _jobs(store) == []
+    finally:
+        web.terminate()
+        web.wait(10)
+        log.close()
+
+
+def test_a_client_leaving_mid_body_is_logged_at_info(
+    serve: Serve, caplog: pytest.LogCaptureFixture
+) -> None:
+    import socket
+
+    client = serve(Settings(admin_token=TOKEN))
+    port = int(str(client.base_url).rsplit(":", 1)[1].strip("/"))
+    head = (
+        f"POST /api/recrawl HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
+        "Content-Type: application/json\r\nContent-Length: 4000\r\n\r\n"
+    ).encode()
+    with structlog.testing.capture_logs() as logs:
+        def leave(sock: Any) -> None:
+            sock.sendall(b'{"force": tr')
+            time.sleep(0.2)
+            sock.shutdown(socket.SHUT_WR)
+
+        _raw_post(port, head, leave)
+        deadline = time.monotonic() + 5
+        while not any(e["event"] == "recrawl.client_disconnected" for e in logs):
+            assert time.monotonic() < deadline, logs
+            time.sleep(0.05)
+    event = next(e for e in logs if e["event"] == "recrawl.client_disconnected")
+    assert event["log_level"] == "info"
+    assert not [r for r in caplog.records if r.levelno >= 30 or r.exc_info], caplog.records

@@ -12,7 +12,7 @@ import pytest
 import redis
 
 from services.errors import TransientFetchError
-from services.fetch import Fetcher, HostGate, LocalHostGate, RedisHostGate
+from services.fetch import Fetcher, HostGate, HostHeldOff, LocalHostGate, RedisHostGate
 from services.storage import _keys as keys
 from tests.fixtures.site import SiteServer
 
@@ -157,3 +157,32 @@ def test_hold_off_is_capped(make_gate: Callable[..., HostGate]) -> None:
     gate = make_gate(max_hold_off=0.3)
     gate.hold_off(HOST, 3600)
     assert 0.25 <= _turn_wait(gate) < 2
+
+
+def test_a_turn_further_off_than_the_caller_waits_is_refused_at_once(
+    make_gate: Callable[..., HostGate],
+) -> None:
+    # A host that asked for an hour is not slept through: the caller is told how long is
+    # left, at once, and a caller willing to wait (or another host) still gets a turn.
+    gate = make_gate(max_hold_off=86400)
+    gate.hold_off(HOST, 3600)
+    start = time.monotonic()
+    with pytest.raises(HostHeldOff) as caught, gate.turn(HOST, max_wait=60):
+        pass
+    assert time.monotonic() - start < 0.5
+    assert caught.value.host == HOST and 3590 < caught.value.seconds <= 3600
+    assert _turn_wait(gate, "belarus-nau.org") < 0.2
+
+
+def test_a_refused_turn_leaves_the_host_free(redis_client: redis.Redis) -> None:
+    gate = RedisHostGate(redis_client, 0.0, hold_seconds=5)
+    gate.hold_off(HOST, 30)
+    with pytest.raises(HostHeldOff), gate.turn(HOST, max_wait=1):
+        pass
+    assert redis_client.get(keys.host_lock(HOST)) is None
+    assert 25_000 < int(redis_client.get(keys.host_next(HOST)) or 0) - _redis_ms(redis_client)
+
+
+def _redis_ms(client: redis.Redis) -> int:
+    seconds, micros = client.time()
+    return int(seconds) * 1000 + int(micros) // 1000

@@ -104,3 +104,92 @@ def test_not_a_post_page() -> None:
     with pytest.raises(ParseError, match="neither a Wix nor a Tilda page"):
         parse_post(b"<html><body><p>hello</p></body></html>", "https://www.belarus-nau.org/x")
     assert SITE.exists()
+
+
+# -- budgets: depth and size are checked on the bytes, before Lexbor parses them ------------
+
+URL = "https://www.belarus-nau.org/en/post/x"
+
+
+def _wix_with(inner: str) -> bytes:
+    """A Wix post whose one answer is `inner`, under a heading, attributed after it."""
+    from tests.pages import P, bold, wix_page
+
+    blocks = [P(bold("Sanctions:")), P("MARK")]
+    page = wix_page(url=URL, title="t", lang="en", published="2023-01-01T00:00:00Z", blocks=blocks)
+    return page.replace(b"MARK", f'"{inner}" said Pavel Latushka.'.encode(), 1)
+
+
+def _answers(post: Post) -> list[str]:
+    return [a.text for s in post.sections for a in s.answers]
+
+
+@pytest.mark.parametrize(
+    ("name", "markup"),
+    [
+        ("plain divs", "<div>" * 100_000),
+        ("self-closing divs, which HTML does not close", "<div/>" * 5_000),
+        ("end tags that close nothing", "<div></b>" * 5_000),
+        ("end tags stopped by a scope boundary", "<div><object></div>" * 5_000),
+        ("HTML tags leaving SVG", "<svg><div/>" * 5_000),
+        ("an upper-case end of a script", "<script>x</SCRIPT>" + "<span>" * 5_000),
+    ],
+)
+def test_deep_nesting_is_refused(name: str, markup: str) -> None:
+    with pytest.raises(ParseError, match="nests deeper than 1000 elements"):
+        parse_post(_wix_with(markup), URL)
+
+
+def test_too_many_elements_are_refused() -> None:
+    with pytest.raises(ParseError, match="holds more than 100000 elements"):
+        parse_post(_wix_with("<p>x</p>" * 150_000), URL)
+
+
+def test_nesting_past_the_recursion_limit_but_within_the_budget_is_read() -> None:
+    import sys
+
+    from services.parsing.budget import MAX_DEPTH
+
+    levels = MAX_DEPTH - 100
+    page = _wix_with("<span>" * levels + "Deep words." + "</span>" * levels)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(levels // 2)  # a recursive walk could not go half as deep
+    try:
+        post = parse_post(page, URL)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert _answers(post) == ["Deep words."]
+
+
+def test_scripts_and_comments_are_not_counted() -> None:
+    # 5,000 levels of tags inside a script and a comment are text to Lexbor, so to us too
+    deep = "<div>" * 5_000
+    post = parse_post(_wix_with(f"<script>var s='{deep}';</script><!-- {deep} -->Text."), URL)
+    assert _answers(post) == ["Text."]
+
+
+@pytest.mark.parametrize(("url", "html"), PAGES, ids=[u.rsplit("/", 1)[1] for u, _ in PAGES])
+def test_mirror_pages_sit_far_below_the_budget(url: str, html: bytes) -> None:
+    from services.parsing.budget import MAX_DEPTH, MAX_ELEMENTS, measure
+
+    depth, elements = measure(html, MAX_DEPTH, MAX_ELEMENTS)
+    assert 0 < depth * 25 <= MAX_DEPTH and 0 < elements * 25 <= MAX_ELEMENTS
+
+
+def test_absurdly_nested_json_ld_is_ignored() -> None:
+    junk = '<script type="application/ld+json">' + "[" * 100_000 + "</script>"
+    page = _wix_with("Words.").replace(b"</head>", junk.encode() + b"</head>", 1)
+    assert _answers(parse_post(page, URL)) == ["Words."]
+
+
+def test_a_rule_that_breaks_is_this_page_s_parse_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Stands in for a bug some page trips in a rule: the crawl must see a ParseError for
+    # that URL, not an exception that stops it.
+    from services.parsing import qa
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(qa, "build_sections", broken)
+    with pytest.raises(ParseError, match="the parser failed on this page .RecursionError"):
+        parse_post(PAGES[0][1], PAGES[0][0])

@@ -11,7 +11,14 @@ from typing import Any
 import pytest
 
 from services.errors import ConfigError
-from services.settings import DEFAULT_SOURCE_URLS, DEFAULT_USER_AGENT, Settings
+from services.settings import (
+    DEFAULT_SOURCE_URLS,
+    DEFAULT_USER_AGENT,
+    Settings,
+    default_data_dir,
+    unknown_variables,
+    variable_names,
+)
 
 WIX = "https://www.belarus-nau.org"
 
@@ -47,6 +54,11 @@ VARIABLES = [
             "redis://127.0.0.1:port/0",
             "unix:///run/redis.sock?db=x",
             "unix://",
+            "redis://127.0.0.1:6379/0?socket_timeout=banana",
+            "redis://127.0.0.1:6379/0?health_check_interval=soon",
+            "redis://127.0.0.1:6379/0?no_such_option=1",
+            "rediss://127.0.0.1:6379/0?ssl_cert_reqs=maybe",
+            "redis://[127.0.0.1:6379/0",
         ),
     ),
     Variable(
@@ -85,15 +97,21 @@ VARIABLES = [
         "http://127.0.0.1:8080",
         "https://feeds.example.org/",
         "https://feeds.example.org",
-        ("feeds.example.org", "ftp://feeds.example.org"),
+        ("feeds.example.org", "ftp://feeds.example.org", "http://[feeds.example.org/"),
     ),
-    Variable("NAMFEEDS_ADMIN_TOKEN", None, "t" * 16, "t" * 16, ("short",)),
+    Variable(
+        "NAMFEEDS_ADMIN_TOKEN",
+        None,
+        "t" * 16,
+        "t" * 16,
+        ("short", "with a space inside it", "tökentökentökentöken"),
+    ),
     Variable("NAMFEEDS_CRAWL_INTERVAL", 900, "60", 60, ("9", "604801", "1.5", "often")),
     Variable("NAMFEEDS_CRAWL_DELAY", 1.0, "0.25", 0.25, ("-1", "61", "soon")),
     Variable("NAMFEEDS_FEED_SIZE", 50, "10", 10, ("0", "1001", "many")),
     Variable(
         "NAMFEEDS_DATA_DIR",
-        Path("data"),
+        default_data_dir(),
         "/tmp/nam-feeds-settings-test/not/yet/there",
         Path("/tmp/nam-feeds-settings-test/not/yet/there"),
         ("/etc/passwd", "/etc/passwd/data", "/dev/null"),
@@ -108,6 +126,9 @@ VARIABLES = [
     Variable("NAMFEEDS_FETCH_TIMEOUT", 10.0, "2.5", 2.5, ("0", "301", "long")),
     Variable("NAMFEEDS_MAX_BODY_BYTES", 5 << 20, "2048", 2048, ("1023", str(1 << 31), "5MB")),
     Variable("NAMFEEDS_MAX_RETRIES", 4, "0", 0, ("-1", "21", "some")),
+    Variable("NAMFEEDS_FETCH_DEADLINE", 30.0, "2.5", 2.5, ("0", "3601", "soon")),
+    Variable("NAMFEEDS_RETRY_BUDGET", 60.0, "0", 0.0, ("-1", "86401", "lots")),
+    Variable("NAMFEEDS_CRAWL_RETRY_BUDGET", 600.0, "30", 30.0, ("-1", "86401", "lots")),
     Variable("NAMFEEDS_REVALIDATE_AFTER", 86400, "0", 0, ("-1", str(30 * 86400 + 1), "1d")),
     Variable(
         "NAMFEEDS_WEBSUB_HUB",
@@ -125,12 +146,75 @@ def test_every_setting_has_a_variable_in_this_table() -> None:
     assert {f.name for f in dataclasses.fields(Settings)} == {v.attribute for v in VARIABLES}
 
 
+# A blank value means the default, except where the default would hide a mistake.
+BLANK_IS_AN_ERROR = {"NAMFEEDS_ADMIN_TOKEN"}
+
+
 @pytest.mark.parametrize("name", BY_NAME)
 def test_default(name: str) -> None:
     variable = BY_NAME[name]
     assert getattr(Settings.from_env({}), variable.attribute) == variable.default
-    blank = Settings.from_env({name: "  "})
-    assert getattr(blank, variable.attribute) == variable.default
+    if name not in BLANK_IS_AN_ERROR:
+        blank = Settings.from_env({name: "  "})
+        assert getattr(blank, variable.attribute) == variable.default
+
+
+@pytest.mark.parametrize("blank", ["", " ", "\t  "])
+def test_blank_admin_token_is_an_error(blank: str) -> None:
+    with pytest.raises(ConfigError, match="NAMFEEDS_ADMIN_TOKEN: is set but blank"):
+        Settings.from_env({"NAMFEEDS_ADMIN_TOKEN": blank})
+
+
+def test_variable_names_follow_the_fields() -> None:
+    assert set(variable_names()) == set(BY_NAME)
+
+
+def test_misspelled_variable_gets_the_closest_name() -> None:
+    env = {
+        "NAMFEEDS_CRAWL_DELEY": "0",
+        "NAMFEEDS_FEEDSIZE": "3",
+        "NAMFEEDS_ZZZ": "1",
+        "NAMFEEDS_CRAWL_DELAY": "0",
+        "NAMFEEDS_TEST_REDIS_URL": "redis://127.0.0.1:1/0",
+        "NAMFEEDS_PORT": "8080",
+        "HOME": "/root",
+    }
+    assert unknown_variables(env) == [
+        ("NAMFEEDS_CRAWL_DELEY", "NAMFEEDS_CRAWL_DELAY"),
+        ("NAMFEEDS_FEEDSIZE", "NAMFEEDS_FEED_SIZE"),
+        ("NAMFEEDS_ZZZ", None),
+    ]
+
+
+def test_redis_url_option_error_names_the_option_not_the_password() -> None:
+    url = "redis://:hunter2@127.0.0.1:6379/0?socket_timeout=banana"
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"NAMFEEDS_REDIS_URL": url})
+    assert "socket_timeout" in str(caught.value) and "hunter2" not in str(caught.value)
+
+
+def test_unparsable_redis_url_hides_the_password() -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"NAMFEEDS_REDIS_URL": "redis://:hunter2@[127.0.0.1:6379/0"})
+    assert "hunter2" not in str(caught.value) and "IPv6" in str(caught.value)
+
+
+def test_redis_url_with_good_options_is_accepted() -> None:
+    url = "redis://127.0.0.1:6379/2?socket_timeout=1.5&socket_connect_timeout=1"
+    assert Settings.from_env({"NAMFEEDS_REDIS_URL": url}).redis_url == url
+
+
+def test_default_data_dir_is_absolute_and_per_user() -> None:
+    path = Settings.from_env({}).data_dir
+    assert path.is_absolute() and path.name == "nam-feeds"
+
+
+def test_relative_data_dir_is_made_absolute_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = Settings.from_env({"NAMFEEDS_DATA_DIR": "store"})
+    assert settings.data_dir == tmp_path / "store"
 
 
 @pytest.mark.parametrize("name", BY_NAME)

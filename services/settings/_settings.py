@@ -1,24 +1,38 @@
-"""Settings: one frozen object built from NAMFEEDS_* environment variables.
-
-Entry points call `Settings.from_env()` once and pass the object down; no other module reads
-the environment. A bad value raises ConfigError naming the variable.
-"""
+"""The Settings object and how it is read from the environment (see the package docstring)."""
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Self, TypeVar
-from urllib.parse import SplitResult, parse_qsl, urlsplit
+from urllib.parse import urlsplit
+
+import platformdirs
 
 from services.errors import ConfigError
+from services.settings._urls import base_url as _base_url
+from services.settings._urls import origin_key
+from services.settings._urls import origin_map as _origin_map
+from services.settings._urls import origins as _origins
+from services.settings._urls import redis_url as _redis_url
 
 DEFAULT_SOURCE_URLS = ("https://www.belarus-nau.org", "https://belarus-nau.org")
 DEFAULT_USER_AGENT = "nam-feeds/0.1 (feeds of NAM-media posts; polite crawler)"
-DEFAULT_PORTS = {"http": 80, "https": 443}
-REDIS_DATABASES = 16  # Redis's default `databases`: numbers 0..15
+PREFIX = "NAMFEEDS_"
+# NAMFEEDS_* names that are not settings of the program: docker-compose.yml's published port,
+# and the test suite's and benchmarks' own variables.
+OTHER_VARIABLES = frozenset({"NAMFEEDS_PORT"})
+OTHER_PREFIXES = ("NAMFEEDS_TEST_", "NAMFEEDS_BENCH_")
+
+
+def default_data_dir() -> Path:
+    """The per-user data directory (~/.local/share/nam-feeds on Linux): the same store from
+    any working directory, where a relative `data` would be a new one in each."""
+    return Path(platformdirs.user_data_dir("nam-feeds", appauthor=False))
+
 
 T = TypeVar("T")
 N = TypeVar("N", int, float)
@@ -34,11 +48,16 @@ class Settings:
     crawl_interval: int = 900
     crawl_delay: float = 1.0
     feed_size: int = 50
-    data_dir: Path = Path("data")
+    data_dir: Path = field(default_factory=default_data_dir)  # absolute
     user_agent: str = DEFAULT_USER_AGENT
     fetch_timeout: float = 10.0
     max_body_bytes: int = 5 * 1024 * 1024
     max_retries: int = 4
+    # One exchange (connect, headers and body) ends by this many seconds, however the
+    # server drips; retries stop when a URL, or the whole crawl, has spent its budget.
+    fetch_deadline: float = 30.0
+    retry_budget: float = 60.0
+    crawl_retry_budget: float = 600.0
     # A page whose sitemap lastmod is unchanged is still revalidated (a conditional request)
     # once its last fetch is this many seconds old; 0 revalidates on every crawl.
     revalidate_after: int = 86400
@@ -66,9 +85,15 @@ class Settings:
         env = os.environ if environ is None else environ
         defaults = cls()
 
-        def get(name: str, parse: Callable[[str, str], T], default: T) -> T:
+        def get(
+            name: str, parse: Callable[[str, str], T], default: T, *, blank_ok: bool = True
+        ) -> T:
             raw = env.get(name)
-            if raw is None or raw.strip() == "":
+            if raw is None:
+                return default
+            if raw.strip() == "":
+                if not blank_ok:
+                    raise ConfigError(name, "is set but blank; unset it or give a value")
                 return default
             return parse(name, raw.strip())
 
@@ -77,7 +102,8 @@ class Settings:
             source_urls=get("NAMFEEDS_SOURCE_URLS", _origins, defaults.source_urls),
             origin_map=get("NAMFEEDS_ORIGIN_MAP", _origin_map, {}),
             public_url=get("NAMFEEDS_PUBLIC_URL", _base_url, defaults.public_url),
-            admin_token=get("NAMFEEDS_ADMIN_TOKEN", _token, None),
+            # blank is an error: a token of spaces would silently leave the admin API closed
+            admin_token=get("NAMFEEDS_ADMIN_TOKEN", _token, None, blank_ok=False),
             crawl_interval=get("NAMFEEDS_CRAWL_INTERVAL", _int_between(10, 7 * 86400), 900),
             crawl_delay=get("NAMFEEDS_CRAWL_DELAY", _float_between(0.0, 60.0), 1.0),
             feed_size=get("NAMFEEDS_FEED_SIZE", _int_between(1, 1000), 50),
@@ -88,6 +114,11 @@ class Settings:
                 "NAMFEEDS_MAX_BODY_BYTES", _int_between(1024, 1 << 30), defaults.max_body_bytes
             ),
             max_retries=get("NAMFEEDS_MAX_RETRIES", _int_between(0, 20), 4),
+            fetch_deadline=get("NAMFEEDS_FETCH_DEADLINE", _float_between(0.1, 3600.0), 30.0),
+            retry_budget=get("NAMFEEDS_RETRY_BUDGET", _float_between(0.0, 86400.0), 60.0),
+            crawl_retry_budget=get(
+                "NAMFEEDS_CRAWL_RETRY_BUDGET", _float_between(0.0, 86400.0), 600.0
+            ),
             revalidate_after=get(
                 "NAMFEEDS_REVALIDATE_AFTER", _int_between(0, 30 * 86400), defaults.revalidate_after
             ),
@@ -97,14 +128,26 @@ class Settings:
         return settings
 
 
-def origin_key(url: str) -> tuple[str, str, int]:
-    """(scheme, host, port) of an http(s) URL, lower-cased, default port filled in. Raises
-    ValueError for anything else, including an out-of-range port."""
-    parts = urlsplit(url.strip())
-    scheme, host, port = parts.scheme.lower(), parts.hostname, parts.port  # .port may raise
-    if scheme not in DEFAULT_PORTS or not host:
-        raise ValueError(f"{url!r} is not an absolute http(s) URL")
-    return scheme, host, DEFAULT_PORTS[scheme] if port is None else port
+def variable_names() -> tuple[str, ...]:
+    """Every NAMFEEDS_* setting, by the naming rule: a field `x_y` is NAMFEEDS_X_Y."""
+    return tuple(PREFIX + f.name.upper() for f in fields(Settings))
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[tuple[str, str | None]]:
+    """NAMFEEDS_* variables that no setting reads, each with the closest real name (or None):
+    a misspelled NAMFEEDS_CRAWL_DELEY would otherwise be ignored without a word."""
+    known = variable_names()
+    found = []
+    for name in sorted(environ):
+        if not name.startswith(PREFIX) or name in known or name in OTHER_VARIABLES:
+            continue
+        if name.startswith(OTHER_PREFIXES):
+            continue
+        # compared without the shared prefix, which would make every name look close
+        tails = [k.removeprefix(PREFIX) for k in known]
+        close = difflib.get_close_matches(name.removeprefix(PREFIX), tails, n=1, cutoff=0.6)
+        found.append((name, PREFIX + close[0] if close else None))
+    return found
 
 
 def _check_origin_map(settings: Settings) -> None:
@@ -118,95 +161,10 @@ def _check_origin_map(settings: Settings) -> None:
             )
 
 
-def _redis_url(name: str, value: str) -> str:
-    """redis://[:password@]host[:port][/db], rediss://…, unix:///path[?db=N]. Messages never
-    echo the whole URL: it may hold a password."""
-    parts = _split(name, value, "the URL")
-    if parts.scheme not in ("redis", "rediss", "unix"):
-        raise ConfigError(name, "not a redis://, rediss:// or unix:// URL")
-    query = dict(parse_qsl(parts.query))
-    if parts.scheme == "unix":
-        if not parts.path:
-            raise ConfigError(name, "a unix:// URL needs the socket's path")
-    else:
-        _redis_db(name, parts.path.strip("/"))
-    _redis_db(name, query.get("db", ""))
-    return value
-
-
-def _redis_db(name: str, db: str) -> None:
-    if db == "":
-        return
-    if not (db.isascii() and db.isdigit()) or int(db) >= REDIS_DATABASES:
-        raise ConfigError(name, f"database {db!r} is not a number from 0 to {REDIS_DATABASES - 1}")
-
-
-def _split(name: str, value: str, what: str) -> SplitResult:
-    """urlsplit, with the port checked (it is parsed lazily and raises ValueError)."""
-    try:
-        parts = urlsplit(value)
-        port = parts.port
-    except ValueError as exc:
-        raise ConfigError(name, f"{what} {_shown(value)} is invalid ({exc})") from None
-    if port == 0:
-        raise ConfigError(name, f"{what} {_shown(value)} has port 0")
-    return parts
-
-
-def _shown(value: str) -> str:
-    """The value as a message may show it: without a password."""
-    parts = urlsplit(value)
-    if parts.password is None:
-        return repr(value)
-    return repr(value.replace(f":{parts.password}@", ":***@", 1))
-
-
-def _origin(name: str, value: str) -> str:
-    """scheme://host[:port], lower-cased, the default port left out, so that the same origin
-    written two ways is one key."""
-    parts = _split(name, value, "origin")
-    if parts.scheme.lower() not in DEFAULT_PORTS or not parts.hostname:
-        raise ConfigError(name, f"{value!r} is not an http(s) origin such as https://host")
-    if parts.username is not None or parts.password is not None:
-        raise ConfigError(name, f"origin {_shown(value)} must not carry a user name or password")
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise ConfigError(name, f"{value!r} must be an origin, with no path or query")
-    scheme, host, port = origin_key(value)
-    return format_origin(scheme, host, port)
-
-
-def format_origin(scheme: str, host: str, port: int) -> str:
-    """The inverse of origin_key: scheme://host with a non-default port, IPv6 in brackets."""
-    netloc = f"[{host}]" if ":" in host else host
-    return (
-        f"{scheme}://{netloc}"
-        if DEFAULT_PORTS.get(scheme) == port
-        else f"{scheme}://{netloc}:{port}"
-    )
-
-
-def _origins(name: str, value: str) -> tuple[str, ...]:
-    return tuple(_origin(name, v) for v in value.split())
-
-
-def _origin_map(name: str, value: str) -> dict[str, str]:
-    mapping: dict[str, str] = {}
-    for item in filter(None, (p.strip() for p in value.split(";"))):
-        source, sep, target = item.partition("=")
-        if not sep:
-            raise ConfigError(name, f"{item!r} is not of the form https://host=http://addr:port")
-        mapping[_origin(name, source)] = _origin(name, target)
-    return mapping
-
-
-def _base_url(name: str, value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(name, f"{value!r} is not an http(s) URL")
-    return value.rstrip("/")
-
-
 def _token(name: str, value: str) -> str:
+    # It is compared with an Authorization header, which carries visible ASCII only.
+    if not all("!" <= c <= "~" for c in value):
+        raise ConfigError(name, "the token must be visible ASCII, with no spaces or accents")
     if len(value) < 16:
         raise ConfigError(name, "the token must be at least 16 characters long")
     return value
@@ -221,8 +179,9 @@ def _user_agent(name: str, value: str) -> str:
 
 def _data_dir(name: str, value: str) -> Path:
     """The directory need not exist yet, but it must be creatable: the nearest existing
-    path on the way to it has to be a directory."""
-    path = Path(value)
+    path on the way to it has to be a directory. Made absolute once, here: every process
+    then names the same directory whatever its working directory."""
+    path = Path(value).expanduser().absolute()
     for existing in (path, *path.parents):
         try:
             if not existing.exists():
