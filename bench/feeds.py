@@ -29,15 +29,18 @@ from services.settings import Settings
 from services.storage import Store
 from tests.feeds.test_publish import mirror_posts
 
-POSTS = 50
+POSTS = 100  # a full current feed of 50 entries, and a full archive page of the 50 before
 CONCURRENCY = 16
 REQUESTS = 4000
 SECONDS = 8.0
 FEED = "/feeds/all.atom"
+ARCHIVE = "/feeds/all/archive/1.atom"  # full, so served as immutable
+QUERY = "/feeds/all.atom?speaker=pavel-latushka&q=sanctions"  # rendered once, then cached
 
 
 def fifty_posts() -> list[Post]:
-    """The mirror's posts copied under new ids and dates up to 50: a full feed."""
+    """The mirror's posts copied under new ids and dates up to POSTS: a full feed, and an
+    archive page as full."""
     base = mirror_posts()
     start = datetime(2024, 1, 1, tzinfo=UTC)
     posts = []
@@ -134,13 +137,13 @@ def _run(redis_url: str, tmp: Path) -> None:
     publish_all(store, settings)
     times = _render_times(store, settings, posts)
     feed = store.get_feed("all.atom")
-    assert feed is not None
+    archive = store.get_feed("all/archive/1.atom")
+    assert feed is not None and archive is not None
     (tmp / "all.atom").write_bytes(feed.body)
-    print(f"feeds: {len(times)} (atom + rss each), all.atom {len(feed.body)} bytes, 50 entries")
-    print(
-        f"render per feed (atom + rss, from Redis): median {statistics.median(times) * 1e3:.1f} ms,"
-        f" max {max(times) * 1e3:.1f} ms"
-    )
+    (tmp / "archive.atom").write_bytes(archive.body)
+    print(f"feeds: {len(times)} (atom, rss, json), all.atom {len(feed.body)} bytes, 50 entries")
+    median, worst = statistics.median(times) * 1e3, max(times) * 1e3
+    print(f"render per feed (all formats and pages, from Redis): {median:.1f} ms, max {worst:.1f}")
     app_port, static_port = _free_port(), _free_port()
     here = Path(__file__).resolve().parent.parent
     app = subprocess.Popen(
@@ -158,6 +161,13 @@ def _run(redis_url: str, tmp: Path) -> None:
         _wait(app_url, app)
         _wait(static_url, static)
         _compare(app_url, static_url, feed.etag)
+        base, static_base = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{static_port}"
+        query = httpx.get(base + QUERY)  # the first request renders and caches it
+        (tmp / "query.atom").write_bytes(query.content)
+        print(f"query feed, second request on (from the cache): {QUERY}")
+        _compare(base + QUERY, static_base + "/query.atom", query.headers["etag"])
+        print(f"full archive page: {ARCHIVE}")
+        _compare(base + ARCHIVE, static_base + "/archive.atom", archive.etag)
     finally:
         for process in (app, static):
             process.terminate()
