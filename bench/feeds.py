@@ -42,15 +42,17 @@ from services.settings import Settings
 from services.storage import Store
 from tests.feeds.test_publish import mirror_posts
 
-POSTS = 50
+POSTS = 100  # a full current feed of 50 entries, and a full archive page of the 50 before
 FEED = "/feeds/all.atom"
+ARCHIVE = "/feeds/all/archive/1.atom"  # full, so served as immutable
+QUERY = "/feeds/all.atom?speaker=pavel-latushka&q=sanctions"  # rendered once, then cached
 ROOT = Path(__file__).resolve().parent.parent
 GOALS = {("app", "200"): 0.5, ("app", "304"): 0.3, ("compose", "200"): 0.9,
          ("compose", "304"): 0.9}
 
 
 def fifty_posts() -> list[Post]:
-    """The mirror's posts copied under new ids and dates up to 50: a full feed."""
+    """The mirror's posts copied under new ids and dates: a full feed and a full archive page."""
     base = mirror_posts()
     start = datetime(2024, 1, 1, tzinfo=UTC)
     posts = []
@@ -143,16 +145,39 @@ def _run(redis_url: str, tmp: Path, opts: argparse.Namespace) -> None:
         store.upsert_post(post, now=datetime(2024, 6, 1, tzinfo=UTC))
     publish_all(store, settings)
     times = _render_times(store, settings, posts)
-    feed = store.get_feed("all.atom")
-    assert feed is not None
+    feed, archive = store.get_feed("all.atom"), store.get_feed("all/archive/1.atom")
+    assert feed is not None and archive is not None
     store.close()
     (tmp / "static").mkdir()
     (tmp / "static" / "all.atom").write_bytes(feed.body)
-    print(f"feeds: {len(times)} rendered, all.atom {len(feed.body)} bytes, {POSTS} entries")
+    (tmp / "static" / "archive.atom").write_bytes(archive.body)
+    print(f"feeds: {len(times)} rendered, all.atom {len(feed.body)} bytes, {POSTS} posts")
     print(f"render per feed: median {statistics.median(times) * 1e3:.1f} ms,"
           f" max {max(times) * 1e3:.1f} ms")
     with _servers(redis_url, tmp) as urls:
         _compare(urls, tmp, opts)
+        _same_bytes_cases(urls, tmp, opts)
+
+
+def _same_bytes_cases(urls: dict[str, str], tmp: Path, opts: argparse.Namespace) -> None:
+    """A query feed on its second request (from the query cache) and a full archive page,
+    each against nginx serving the very same bytes as a static file."""
+    app, static = urls["app"].removesuffix(FEED), urls["nginx"].removesuffix("/all.atom")
+    query = httpx.get(app + QUERY, headers={"Accept-Encoding": "identity"})  # renders, caches
+    (tmp / "static" / "query.atom").write_bytes(query.content)
+    pairs = {"query": (app + QUERY, static + "/query.atom"),
+             "archive": (app + ARCHIVE, static + "/archive.atom")}
+    for name, (ours, floor) in pairs.items():
+        for status in ("200", "304"):
+            rates = []
+            for url in (ours, floor):
+                etag = httpx.get(url).headers["etag"] if status == "304" else None
+                runs = [run_wrk(url, int(status), etag, opts.connections, tmp,
+                                seconds=opts.seconds, statuses=status == "304")
+                        for _ in range(opts.rounds)]
+                rates.append(statistics.median(r.rps for r in runs))
+            print(f"{name + ' ' + status:12} {rates[0]:>8.0f} {'same bytes':>18}"
+                  f" {rates[1]:>11.0f} {rates[0] / rates[1]:>5.2f}x")
 
 
 @contextmanager

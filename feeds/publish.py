@@ -126,12 +126,9 @@ def _pages_to_render(
         return order
     held = [plan.page_of(post_id) for post_id in touched]
     start = min((order.index(page) for page in held if page is not None), default=len(order))
-    fresh = {page for page in order if page == OPEN_PAGE or not _stored(store, plan.spec, page)}
+    stored = {p for p in order if store.feed_validators(stored_name(plan.spec.archive(p), "atom"))}
+    fresh = {page for page in order if page == OPEN_PAGE or page not in stored}
     return [page for at, page in enumerate(order) if at >= start or page in fresh]
-
-
-def _stored(store: Store, spec: FeedSpec, page: int) -> bool:
-    return store.feed_validators(stored_name(spec.archive(page), "atom")) is not None
 
 
 def _publish_document(

@@ -67,7 +67,12 @@ __all__ = [
 ]
 
 REDIS_TIMEOUT = 0.5  # seconds: a 503 well within a second of Redis hanging
+# Current documents: the lean path serves them from memory.
 _FEED_PATH = re.compile(
+    r"(all|topics/[a-z0-9][a-z0-9-]*|speakers/[a-z0-9][a-z0-9-]*)\.(atom|rss|json)"
+)
+# Every stored document, archive pages included (their Cache-Control is their own).
+_ANY_FEED_PATH = re.compile(
     r"((?:all|topics/[a-z0-9][a-z0-9-]*|speakers/[a-z0-9][a-z0-9-]*)"
     r"(?:/archive/(?:open|[1-9][0-9]{0,8}))?)\.(atom|rss|json)"
 )
@@ -128,7 +133,7 @@ class _App:
         self.queries = QueryFeeds(settings, store)
 
     def feed(self, request: Request) -> Response:
-        match = _FEED_PATH.fullmatch(request.path_params["path"])
+        match = _ANY_FEED_PATH.fullmatch(request.path_params["path"])
         lang = request.query_params.get("lang")
         if lang is not None and lang not in LANGUAGES:
             reason = f"lang must be one of {', '.join(LANGUAGES)}"

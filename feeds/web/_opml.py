@@ -36,7 +36,7 @@ def opml_document(
 
 
 def html_url(spec: FeedSpec, base_url: str) -> str:
-    """The feed's place on the index page, which lists each feed in a row of its own."""
-    if spec.kind == "all":
-        return base_url + "/"
-    return f"{base_url}/#{spec.kind}-{spec.key}"
+    """The feed's HTML page (all posts, one speaker's or one topic's), in its language."""
+    path = {"all": "/all", "topic": f"/topics/{spec.key}", "speaker": f"/speakers/{spec.key}"}
+    lang = f"?lang={spec.language}" if spec.language else ""
+    return base_url + path[spec.kind] + lang

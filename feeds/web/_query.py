@@ -145,21 +145,23 @@ class QueryFeeds:
             labels=labels(),
             entries=entries,
             self_path=query.path(fmt),
-            title=_title(
-                query, labels().person(query.speaker, query.language) if query.speaker else None
-            ),
+            title=_title(query),
         )
         return body, etag_of(body), last_updated(entries)
 
 
-def _title(query: Query, person: str | None) -> str:
-    parts = [
-        person or (labels().topic(query.topic, query.language) if query.topic else "all posts")
-    ]
-    if query.speaker and query.topic:
-        parts.append(labels().topic(query.topic, query.language))
-    if query.language:
-        parts.append(query.language)
+def _title(query: Query) -> str:
+    """"NAM-media: Павел Латушко · Санкции · ru · “калий”": what the query asks for."""
+    names, lang = labels(), query.language
+    parts = []
+    if query.speaker:
+        parts.append(names.person(query.speaker, lang) or query.speaker)
+    if query.topic:
+        parts.append(names.topic(query.topic, lang))
+    if not parts:
+        parts.append("all posts")
+    if lang:
+        parts.append(lang)
     if query.q:
         parts.append(f"“{query.q}”")
     return "NAM-media: " + " · ".join(parts)

@@ -28,7 +28,7 @@ from services.storage import Store
 from services.topics import all_topics, get_topic
 
 # The formats a page offers; each names a feed the app serves for every speaker and topic.
-FORMATS = ("atom", "rss")
+FORMATS = ("atom", "rss", "json")
 CACHE_CONTROL = "public, max-age=60"
 _POST_ID = re.compile(r"(?:wix|tilda)-[a-z0-9-]{1,64}")
 

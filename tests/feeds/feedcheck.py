@@ -29,7 +29,8 @@ REGISTERED_RELS = {"alternate", "self", "related", "via", "enclosure", "hub", "c
 REGISTERED_RELS |= {"prev-archive", "next-archive", "first", "last", "next", "previous"}
 _RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)\Z")
 _LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*\Z")
-_TAG_URI = re.compile(r"tag:[a-z0-9.-]+,\d{4}(-\d\d(-\d\d)?)?:\S+\Z")
+# RFC 4151 with RFC 2396's URI characters: no space, no non-ASCII, no `#` but a fragment's
+_TAG_URI = re.compile(r"tag:[a-z0-9.-]+,\d{4}(-\d\d(-\d\d)?)?:[0-9A-Za-z;/?:@&=+$.\-_!~*'()%,]*\Z")
 _RISKY_TAGS = {"script", "object", "embed", "iframe", "form", "style", "meta", "link"}
 _RSS_ITEM_CORE = {"title", "link", "description", "author", "category", "comments"}
 _RSS_ITEM_CORE |= {"enclosure", "guid", "pubDate", "source"}
@@ -40,6 +41,7 @@ def atom_problems(body: bytes, url: str) -> list[str]:
     problems = _expect(root.tag == f"{ATOM}feed", "not an Atom feed")
     problems += _language(root.get(XML_LANG), "feed xml:lang")
     problems += _required(root, ["id", "title", "updated"], ATOM, "feed")
+    problems += _tag_uri(root.findtext(f"{ATOM}id"), "feed id")
     problems += _atom_links(root, url, feed=True)
     if root.find(f"{ATOM}author/{ATOM}name") is None:
         problems.append("MissingElement: feed author")

@@ -30,7 +30,7 @@ from tests.feeds.test_web import Serve, serve  # noqa: F401  (the uvicorn server
 CHROMIUM_TIMEOUT = 60  # seconds for one headless run
 INSTALL = "apt-get update && apt-get install -y chromium"
 WINDOW = (1280, 2000)
-FORMATS = ("atom", "rss")
+FORMATS = ("atom", "rss", "json")
 
 
 def chromium_executable() -> str:
@@ -135,6 +135,7 @@ def test_index_in_chromium_shows_every_speaker_and_topic(
     assert {str(link.attributes.get("type")) for link in alternates} == {
         "application/atom+xml",
         "application/rss+xml",
+        "application/feed+json",
     }
 
     posts = [s.post for s in store.recent_posts(limit=store.count_posts())]

@@ -93,9 +93,9 @@ def test_default_opml_lists_each_feed_once_in_all_languages() -> None:
     assert len(urls) == len(set(urls)) == len([s for s in specs if s.language is None])
     assert not any("lang=" in (u or "") for u in urls)
     latushka = next(o for o in groups["Speakers"] if "pavel-latushka" in (o.get("xmlUrl") or ""))
-    assert latushka.get("htmlUrl") == PUBLIC + "/#speaker-pavel-latushka"
+    assert latushka.get("htmlUrl") == PUBLIC + "/speakers/pavel-latushka"
     assert latushka.get("text") == "NAM-media: Pavel Latushka"
-    assert groups["All"][0].get("htmlUrl") == PUBLIC + "/"
+    assert groups["All"][0].get("htmlUrl") == PUBLIC + "/all"
 
 
 def test_language_opml_lists_that_languages_feeds_named_in_it() -> None:
@@ -104,6 +104,7 @@ def test_language_opml_lists_that_languages_feeds_named_in_it() -> None:
     outlines = [o for o in ET.fromstring(data).iter("outline") if o.get("xmlUrl")]
     assert len(outlines) == len([s for s in specs if s.language == "be"])
     assert all((o.get("xmlUrl") or "").endswith(".rss?lang=be") for o in outlines)
+    assert all((o.get("htmlUrl") or "").endswith("?lang=be") for o in outlines)
     names = {o.get("text") for o in outlines}
     assert "NAM-media: Павел Латушка (Беларуская)" in names
     assert "NAM-media: Палітвязні (Беларуская)" in names

@@ -171,7 +171,7 @@ def test_rendered_once_then_served_from_the_cache_with_etag(
 def start(serve: Serve, store: Store) -> tuple[Any, QueryCache]:  # noqa: F811
     """A served app and its query cache."""
     app = create_app(SETTINGS, store)
-    return serve(app=app), app.state.queries.cache
+    return serve(app=app), app.app.state.queries.cache  # LeanFeeds wraps the Starlette app
 
 
 @pytest.mark.parametrize(

@@ -205,9 +205,10 @@ def stored_posts(store: Store) -> list[Post]:
     return [s.post for s in store.recent_posts(limit=max(store.count_posts(), 1))]
 
 
-def local_opml(client: httpx.Client, lang: str | None) -> bytes:
+def local_opml(client: httpx.Client, lang: str | None, fmt: str = "atom") -> bytes:
     """An OPML with the public base URL swapped for the test server's address."""
-    response = client.get("/feeds.opml", params={"lang": lang} if lang else {})
+    params = {"format": fmt} | ({"lang": lang} if lang else {})
+    response = client.get("/feeds.opml", params=params)
     assert response.status_code == 200
     return response.content.replace(PUBLIC_URL.encode(), str(client.base_url).rstrip("/").encode())
 
@@ -239,7 +240,9 @@ def check_everything(reader: Newsboat, posts: list[Post]) -> int:
 # ---------------------------------------------------------------- the test
 
 
+@pytest.mark.parametrize("fmt", ["atom", "rss"])
 def test_newsboat_sees_every_item_once_through_recrawl_and_edit(
+    fmt: str,
     new_reader: NewReader,
     site: SiteServer,
     store: Store,
@@ -260,7 +263,7 @@ def test_newsboat_sees_every_item_once_through_recrawl_and_edit(
         for lang in (None, *LANGUAGES):
             name = lang or "any"
             opml = tmp_path / f"feeds-{name}.opml"
-            opml.write_bytes(local_opml(client, lang))
+            opml.write_bytes(local_opml(client, lang, fmt))
             listed = opml_urls(opml.read_bytes())
             assert listed and all(spec_of(u).language == lang for u in listed), name
             reader = new_reader(name)
