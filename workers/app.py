@@ -24,6 +24,7 @@ from services.broker import broker_url
 from services.errors import ConfigError, NamFeedsError
 from services.settings import Settings
 from workers import schedule
+from workers._kombu import tolerate_released_transport
 
 # A message unacknowledged this long is handed to another worker: the time a task lost with a
 # killed worker takes to come back. It must stay longer than any task, since a task still
@@ -64,6 +65,7 @@ def make_celery(
     `settings` and `redis_url` (the data's Redis) are kept on the app for `tasks.runtime()`.
     A short `visibility_timeout` (tests) also shortens kombu's restore sweep, which would
     otherwise look for abandoned messages only every 100 s."""
+    tolerate_released_transport()
     broker = broker_url(redis_url)
     app = Celery("nam-feeds", broker=broker, include=["workers.tasks"])
     app.conf.update(
