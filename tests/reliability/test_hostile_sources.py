@@ -75,24 +75,39 @@ def _env(server: HostileServer, redis_url: str) -> dict[str, str]:
     }
 
 
+# The command line as `python -m cli` runs it, writing its VmHWM (kB) on the way out.
+_PEAK_ON_EXIT = """
+import atexit, os, sys
+def _peak():
+    status = open("/proc/self/status").read().split("VmHWM:")[1].split()[0]
+    with open(os.environ["NAMFEEDS_TEST_PEAK_FILE"], "w") as out:
+        out.write(status)
+atexit.register(_peak)
+from cli import main
+sys.argv[0] = "nam-feeds"
+main()
+"""
+
+
 def _crawl(env: dict[str, str], tmp_path: Path, *urls: str) -> Crawl:
-    """`nam-feeds crawl --url …` in its own process, measured by wait4: its wall time and
-    its own peak resident memory (not that of any other child of the test run)."""
+    """`nam-feeds crawl --url …` in its own process: its wall time, and its own peak resident
+    memory (VmHWM, written as it exits: wait4's ru_maxrss would keep the forking test
+    process's peak, which exec does not reset)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("NAMFEEDS_")}
     args = [arg for url in urls for arg in ("--url", url)]
     out, err = tmp_path / "stdout", tmp_path / "stderr"
     started = time.monotonic()
     with out.open("wb") as stdout, err.open("wb") as stderr:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "cli", "crawl", *args],
-            env=clean | env,
+            [sys.executable, "-c", _PEAK_ON_EXIT, "crawl", *args],
+            env=clean | env | {"NAMFEEDS_TEST_PEAK_FILE": str(tmp_path / "peak")},
             stdout=stdout,
             stderr=stderr,
         )
         killer = threading.Timer(2 * WALL_LIMIT, proc.kill)
         killer.start()
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
+            _, status, _usage = os.wait4(proc.pid, 0)
         finally:
             killer.cancel()
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -101,7 +116,7 @@ def _crawl(env: dict[str, str], tmp_path: Path, *urls: str) -> Crawl:
         out.read_text(errors="replace"),
         err.read_text(errors="replace"),
         time.monotonic() - started,
-        usage.ru_maxrss * 1024,
+        int((tmp_path / "peak").read_text()) * 1024,
     )
 
 
