@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
+from services.logs import FLUSH_SECONDS
 from tests.operator.conftest import Running, clean_env, free_port, run_cli, wait_for
 
 
@@ -179,6 +181,12 @@ def test_access_lines_follow_the_setting(
     web = start("web", "--port", str(port), env=env)
     url = f"http://127.0.0.1:{port}/feeds.opml?probe={switch}"
     wait_for(lambda: _answers(url), 60, "the web app to answer")
+    # access lines are written in batches every FLUSH_SECONDS: wait for one while running
+    # (on), or for longer than a batch takes (off), so the shutdown's last flush is not tested
+    if logged:
+        wait_for(lambda: "http.request" in web.output(), 10, "the access line")
+    else:
+        time.sleep(4 * FLUSH_SECONDS)
     web.stop()
     found = [line for line in web.output().splitlines() if f"probe={switch}" in line]
     access = [json.loads(line) for line in web.output().splitlines() if "http.request" in line]
