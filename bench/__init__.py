@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import os
 import platform
+import subprocess
+import time
+
+import httpx
 
 
 def machine() -> str:
@@ -21,3 +25,23 @@ def machine() -> str:
         pass
     load = " ".join(f"{value:.2f}" for value in os.getloadavg())
     return f"machine: {os.cpu_count()} cores, {model}, load average {load}"
+
+
+def wait_until_answers(
+    url: str, process: subprocess.Popen[bytes], *, timeout: float, status: int | None = None
+) -> None:
+    """Wait for the server `process` started to answer `url` (with `status`, when given);
+    stop the benchmark if it exits first or does not answer in `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"bench: server exited with {process.returncode}: {url}")
+        try:
+            answer = httpx.get(url, timeout=1)
+        except httpx.TransportError:
+            time.sleep(0.05)
+            continue
+        if status is None or answer.status_code == status:
+            return
+        time.sleep(0.05)
+    raise SystemExit(f"bench: {url} did not answer")

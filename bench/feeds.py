@@ -32,7 +32,7 @@ from pathlib import Path
 
 import httpx
 
-from bench import machine
+from bench import machine, wait_until_answers
 from bench.nginx import compose_conf, free_port, run_nginx, static_conf
 from bench.wrk import WrkResult, run_wrk
 from feeds.publish import feeds_of_posts, publish_all, publish_feed
@@ -89,26 +89,12 @@ def serve_bare(path: str, port: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-def _wait(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"bench: server exited with {process.returncode}: {url}")
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    raise SystemExit(f"bench: {url} did not answer")
-
-
 @contextmanager
 def _process(command: list[str], url: str, log: Path, env: dict[str, str]) -> Iterator[str]:
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
         try:
-            _wait(url, process)
+            wait_until_answers(url, process, timeout=30, status=200)
             yield url
         finally:
             process.terminate()

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 
+from bench import wait_until_answers
 from services.embedded_redis import EmbeddedRedis
 from services.storage import Heartbeats, Store
 
@@ -48,19 +49,6 @@ def _serve_floor(port: int) -> None:
     import uvicorn
 
     uvicorn.run(_floor_app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-
-
-def _wait(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"bench: server exited with {process.returncode}: {url}")
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise SystemExit(f"bench: {url} did not answer")
 
 
 def _latencies(url: str) -> list[float]:
@@ -118,8 +106,8 @@ def _run(redis_url: str, tmp: Path) -> dict[str, float]:
     try:
         health_url = f"http://127.0.0.1:{web_port}/healthz"
         floor_url = f"http://127.0.0.1:{floor_port}/"
-        _wait(health_url, web)
-        _wait(floor_url, floor)
+        wait_until_answers(health_url, web, timeout=60)
+        wait_until_answers(floor_url, floor, timeout=60)
         print(httpx.get(health_url).text)
         health_median, health_line = _row("/healthz", _latencies(health_url))
         floor_median, floor_line = _row("floor", _latencies(floor_url))
