@@ -11,7 +11,6 @@ and answers, UTF-8), their ratio, and the share of the post hash and the version
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -21,22 +20,12 @@ import redis
 
 from services.embedded_redis import EmbeddedRedis
 from services.model import Answer, Post, Section
-from services.parsing import parse_post
 from services.storage import FetchInfo, Store
 from services.storage import _keys as keys
 from services.storage._suspicion import measure
+from tests.feeds.test_publish import mirror_posts
 
-SITE = Path(__file__).resolve().parent.parent / "tests" / "data" / "site"
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
-
-
-def mirror_posts() -> list[Post]:
-    posts = []
-    for expected in sorted((SITE / "expected").glob("*.json")):
-        url = json.loads(expected.read_text(encoding="utf-8"))["url"]
-        host, _, path = url.split("://", 1)[1].partition("/")
-        posts.append(parse_post((SITE / host / f"{path}.html").read_bytes(), url))
-    return posts
 
 
 def variant(post: Post, n: int) -> Post:
