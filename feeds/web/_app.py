@@ -1,44 +1,36 @@
 """The HTTP service: routes and thin handlers over stored feed bytes, OPML, health and metrics.
 
-Nothing is rendered on a request: feeds come from Redis as feeds.publish stored them. Plain
-feed requests are answered from memory by _lean and _cache, ahead of Starlette; the routes
-here answer the rest. The rules live beside this module: conditional requests in
-_conditional, the HTML pages in _pages, the admin API in _api, metrics in _metrics.
+Stored feeds come from Redis as feeds.publish stored them; query feeds are rendered once per
+query and data generation (_query). Both are kept in memory (_cache) and answered by _lean
+ahead of Starlette; the feed route here answers what _lean leaves (bad parameters, unknown
+feeds, odd query strings) from the same caches, and the other routes the rest. The rules
+live beside this module: conditional requests in _conditional, the HTML pages in _pages,
+the admin API in _api, metrics in _metrics.
 """
 
 from __future__ import annotations
 
 import functools
-import gzip
 import re
-import threading
-from collections import OrderedDict
-from datetime import UTC
-from email.utils import format_datetime
+from collections.abc import Hashable
 
 import structlog
 import uvicorn
 from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from feeds.catalog import cache_control
 from feeds.publish import PublishError, labels, publish_all, published_feeds
-from feeds.render import FeedSpec, Fmt
+from feeds.render import FeedSpec, Fmt, QueryError
 from feeds.web import _pages as pages
 from feeds.web._api import MAX_BODY, AdminApi, bearer_ok, parse_recrawl
-from feeds.web._cache import CACHE_CONTROL, REVALIDATE_AFTER, FeedCache
-from feeds.web._conditional import (
-    accepts_gzip,
-    etag_matches,
-    gzip_etag,
-    matched_etag,
-    not_modified,
-)
+from feeds.web._cache import CACHE_CONTROL, REVALIDATE_AFTER, FeedCache, Headers, stored_feeds
+from feeds.web._conditional import accepts_gzip, etag_matches, gzip_etag, not_modified
 from feeds.web._health import health_report
-from feeds.web._lean import LeanFeeds
+from feeds.web._lean import LeanFeeds, LeanRoute, answer
 from feeds.web._metrics import RequestTiming, StoreCollector, latency_histogram, metrics_endpoint
 from feeds.web._opml import opml_document
 from feeds.web._protocol import BoundedHttpToolsProtocol
@@ -48,7 +40,7 @@ from services.broker import Broker, broker_url
 from services.errors import StorageError
 from services.model import LANGUAGES
 from services.settings import Settings
-from services.storage import Store, StoredFeed
+from services.storage import Store
 
 log = structlog.get_logger(__name__)
 
@@ -67,10 +59,10 @@ __all__ = [
 ]
 
 REDIS_TIMEOUT = 0.5  # seconds: a 503 well within a second of Redis hanging
-# Current documents: the lean path serves them from memory.
-_FEED_PATH = re.compile(
-    r"(all|topics/[a-z0-9][a-z0-9-]*|speakers/[a-z0-9][a-z0-9-]*)\.(atom|rss|json)"
-)
+# Longer feed paths and query strings are no feed the lean path knows; refused before they
+# reach its match caches, which must not fill with a hostile client's long URLs.
+LEAN_PATH_CHARS = 200
+_LANG_QUERY_CHARS = len("lang=xx")
 # Every stored document, archive pages included (their Cache-Control is their own).
 _ANY_FEED_PATH = re.compile(
     r"((?:all|topics/[a-z0-9][a-z0-9-]*|speakers/[a-z0-9][a-z0-9-]*)"
@@ -79,9 +71,10 @@ _ANY_FEED_PATH = re.compile(
 
 
 def plain_feed_key(path: str, query: bytes) -> str | None:
-    """The stored key of a feed path (after /feeds/) with no query but a valid `lang`, for
-    the lean path; None for anything else, which the full handler answers."""
-    match = _FEED_PATH.fullmatch(path)
+    """The stored key of a feed path (after /feeds/), current document or archive page, with
+    no query but a valid `lang`, for the lean path; None for anything else, which the full
+    handler answers."""
+    match = _ANY_FEED_PATH.fullmatch(path)
     if match is None:
         return None
     if not query:
@@ -97,56 +90,59 @@ def feed_title(spec: FeedSpec) -> str:
     return pages.feed_title(spec, labels())
 
 
-class _GzipCache:
-    """Compressed bodies by feed and ETag: each feed version is compressed once, not per hit.
-
-    Sync handlers run in Starlette's thread pool, so the OrderedDict is guarded by a lock;
-    compressing happens outside it (two threads may compress the same version once each,
-    which is harmless) so a slow compression does not hold up hits on other feeds."""
-
-    def __init__(self, size: int = 512) -> None:
-        self._items: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()
-
-    def get(self, feed: StoredFeed) -> bytes:
-        with self._lock:
-            known = self._items.get(feed.feed_key)
-            if known is not None and known[0] == feed.etag:
-                self._items.move_to_end(feed.feed_key)
-                return known[1]
-        body = gzip.compress(feed.body, compresslevel=6, mtime=0)
-        with self._lock:
-            self._items[feed.feed_key] = (feed.etag, body)
-            self._items.move_to_end(feed.feed_key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-        return body
-
-
 class _App:
     """Handlers bound to one store, settings and broker; kept thin, the work is elsewhere."""
 
-    def __init__(self, settings: Settings, store: Store, broker: Broker | None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        broker: Broker | None,
+        revalidate_after: float = REVALIDATE_AFTER,
+    ) -> None:
         self.settings, self.store, self.broker = settings, store, broker
-        self.gzip = _GzipCache()
-        self.queries = QueryFeeds(settings, store)
+        self.feeds = FeedCache(stored_feeds(store), revalidate_after=revalidate_after)
+        self.queries = QueryFeeds(settings, store, revalidate_after)
 
-    def feed(self, request: Request) -> Response:
+    def lean_routes(self) -> list[LeanRoute]:
+        """What _lean answers from memory: stored feeds, then query feeds."""
+        # a few hundred feed URLs are asked for over and over: match each one once
+        stored_key = functools.lru_cache(maxsize=4096)(plain_feed_key)
+
+        def stored(path: str, query: bytes) -> str | None:
+            if len(path) > LEAN_PATH_CHARS or len(query) > _LANG_QUERY_CHARS:
+                return None
+            return stored_key(path, query)
+
+        def queried(path: str, query: bytes) -> Hashable | None:
+            fmt = _QUERY_FEEDS.get(path)
+            return self.queries.key(fmt, query) if fmt and query else None
+
+        return [(stored, self.feeds), (queried, self.queries.cache)]
+
+    async def feed(self, request: Request) -> Response:
+        """What the lean path left: the same caches behind the rules for bad parameters."""
         match = _ANY_FEED_PATH.fullmatch(request.path_params["path"])
-        lang = request.query_params.get("lang")
+        params = request.query_params
+        lang = params.get("lang")
         if lang is not None and lang not in LANGUAGES:
-            reason = f"lang must be one of {', '.join(LANGUAGES)}"
-            return Response(reason + "\n", 400, media_type="text/plain; charset=utf-8")
-        if match and QueryFeeds.wanted(request, match.group(1)):
-            return self.queries.respond(request, match.group(2))  # type: ignore[arg-type]
-        stored = None
-        if match:
-            base = match.group(1) + (f"@{lang}" if lang else "")
-            stored = self.store.get_feed(f"{base}.{match.group(2)}")
-        if stored is None:
-            return self.not_found(request)
-        return _feed_response(request, stored, self.gzip)
+            return _bad_request(f"lang must be one of {', '.join(LANGUAGES)}")
+        if match is None:
+            return await run_in_threadpool(self.not_found, request)
+        base, fmt = match.group(1), match.group(2)
+        key: Hashable
+        if QueryFeeds.wanted(params, base):
+            try:
+                key, cache = (fmt, self.queries.parse(params)), self.queries.cache
+            except QueryError as exc:
+                return _bad_request(str(exc))
+        else:  # a stored feed, whatever other parameters (a tracker's, say) come with it
+            key, cache = f"{base}@{lang}.{fmt}" if lang else f"{base}.{fmt}", self.feeds
+        feed = await cache.get(key)
+        if feed is None:
+            return await run_in_threadpool(self.not_found, request)
+        status, headers, body = answer(feed, request.headers.raw)
+        return _raw_response(status, headers, b"" if request.method == "HEAD" else body)
 
     def not_found(self, request: Request, exc: Exception | None = None) -> Response:
         page = pages.not_found_page(published_feeds(self.store), labels())
@@ -169,27 +165,19 @@ class _App:
         return JSONResponse(body, status_code=status, headers=retry)
 
 
-def _feed_response(request: Request, stored: StoredFeed, cache: _GzipCache) -> Response:
-    zipped = accepts_gzip(request.headers.get("accept-encoding"))
-    etag = gzip_etag(stored.etag) if zipped else stored.etag
-    headers = {
-        "ETag": etag,
-        "Last-Modified": format_datetime(stored.last_modified.astimezone(UTC), usegmt=True),
-        "Cache-Control": cache_control(stored.feed_key, CACHE_CONTROL),
-        "Vary": "Accept-Encoding",
-    }
-    # Either variant's tag validates: both name the same feed bytes (RFC 9110 section 13.2.2).
-    # The selected variant's tag first, so `*` and If-Modified-Since answer with it.
-    ours = (etag, stored.etag if zipped else gzip_etag(stored.etag))
-    if not_modified(request.headers, ours, stored.last_modified):
-        # the tag the client holds: a client that revalidates its identity copy while now
-        # accepting gzip must not be told its copy is the gzip variant
-        headers["ETag"] = matched_etag(request.headers.get("if-none-match"), ours) or etag
-        return Response(status_code=304, headers=headers)
-    if zipped:
-        headers["Content-Encoding"] = "gzip"
-        return Response(cache.get(stored), media_type=stored.content_type, headers=headers)
-    return Response(stored.body, media_type=stored.content_type, headers=headers)
+_QUERY_FEEDS: dict[str, Fmt] = {"all.atom": "atom", "all.rss": "rss", "all.json": "json"}
+
+
+def _bad_request(reason: str) -> Response:
+    return Response(reason + "\n", 400, media_type="text/plain; charset=utf-8")
+
+
+def _raw_response(status: int, headers: Headers, body: bytes) -> Response:
+    """A response with the cache's prepared header list as it is (Content-Length included)."""
+    response = Response(status_code=status)
+    response.body = body
+    response.raw_headers = list(headers)
+    return response
 
 
 def _storage_unavailable(request: Request, exc: Exception) -> Response:
@@ -214,7 +202,7 @@ def create_app(
     and /healthz reports workers as not configured. Plain feed requests are answered from
     memory, revalidated against Redis every `revalidate_after` seconds (see _cache)."""
     broker = Broker(broker_url) if broker_url else None
-    handlers = _App(settings, store, broker)
+    handlers = _App(settings, store, broker, revalidate_after)
     admin = AdminApi(settings, store, broker)
     registry = CollectorRegistry()
     registry.register(StoreCollector(store))
@@ -237,10 +225,7 @@ def create_app(
     app.add_middleware(RequestTiming, histogram=latency)
     app.state.broker = broker
     app.state.queries = handlers.queries
-    cache = FeedCache(store, revalidate_after=revalidate_after)
-    # a few hundred feed URLs are asked for over and over: match each one once
-    feed_key = functools.lru_cache(maxsize=4096)(plain_feed_key)
-    return LeanFeeds(app, cache, feed_key, latency)
+    return LeanFeeds(app, handlers.lean_routes(), latency)
 
 
 def web_store(redis_url: str) -> Store:

@@ -1,10 +1,12 @@
 """Rendered feeds kept in process memory: bytes, their gzip and validators, with the response
 headers built once per feed version.
 
-A cached feed is trusted for `revalidate_after` seconds; after that the next request reads
-only the feed's validators (one small HMGET), and the body again only when its ETag moved.
-So a feed served 10,000 times a second costs Redis about ten tiny reads a second, and an
-edit is served within `revalidate_after` of being stored.
+A cached feed is trusted for `revalidate_after` seconds; after that the next request asks its
+loader whether it moved. For a stored feed (`stored_feeds`) that is one small HMGET of its
+validators, and the body is read again only when its ETag moved; a query feed (_query) reads
+the data's generation and renders again only when it changed. So a feed served 10,000 times a
+second costs Redis about ten tiny reads a second, and an edit is served within
+`revalidate_after` of being stored.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import asyncio
 import gzip
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -30,6 +32,9 @@ log = structlog.get_logger(__name__)
 
 REVALIDATE_AFTER = 0.1
 CACHE_SIZE = 512
+# Feeds are at most a few hundred KB (feed_size entries); the byte bound is what keeps a
+# process's memory bounded whatever the number or size of documents asked for.
+MAX_BYTES = 256 * 1024 * 1024
 CACHE_CONTROL = "public, max-age=300"
 
 Headers = list[tuple[bytes, bytes]]
@@ -52,9 +57,16 @@ class CachedFeed:
     # common revalidation, answered without parsing anything (a 304 carries the tag the
     # client holds, whatever it now accepts)
     exact_304: dict[bytes, Headers]
+    # what the loader compares to know the feed did not move without reading it (a query
+    # feed's data generation); empty for stored feeds, whose ETag says it
+    version: str = ""
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + len(self.gz_body)
 
     @classmethod
-    def build(cls, stored: StoredFeed) -> CachedFeed:
+    def build(cls, stored: StoredFeed, version: str = "") -> CachedFeed:
         gz_body = gzip.compress(stored.body, compresslevel=6, mtime=0)
         etag, gz_tag = stored.etag, gzip_etag(stored.etag)
         common = [
@@ -79,11 +91,16 @@ class CachedFeed:
         ]
         exact = {tag.encode(): [*common, (b"etag", tag.encode())] for tag in (etag, gz_tag)}
         modified = stored.last_modified
-        return cls(etag, gz_tag, modified, stored.body, gz_body, common, identity, zipped, exact)
+        return cls(
+            etag, gz_tag, modified, stored.body, gz_body, common, identity, zipped, exact, version
+        )
 
 
 def _http_date(when: datetime) -> str:
     return format_datetime(when.astimezone(UTC), usegmt=True)
+
+
+Load = Callable[[Hashable, "CachedFeed | None"], "CachedFeed | None"]
 
 
 @dataclass
@@ -94,36 +111,43 @@ class _Slot:
 
 @dataclass
 class FeedCache:
-    """Feeds by feed key, least recently used first out. Only feeds that exist are kept, so
-    requests for made-up slugs cannot grow it. All methods run on the event loop; Redis is
-    read in a worker thread, one read per key at a time however many requests wait on it."""
+    """Feeds by key, least recently used first out past `size` entries or `max_bytes` of
+    bodies. Only feeds that exist are kept, so requests for made-up slugs cannot grow it. All
+    methods run on the event loop; `load(key, known)` runs in a worker thread, once per key at
+    a time however many requests wait on it, and returns `known` when the feed did not move,
+    a new CachedFeed when it did, None when there is no such feed."""
 
-    store: Store
+    load: Load
     revalidate_after: float = REVALIDATE_AFTER
     size: int = CACHE_SIZE
+    max_bytes: int = MAX_BYTES
     clock: Callable[[], float] = time.monotonic
-    _slots: OrderedDict[str, _Slot] = field(default_factory=OrderedDict)
-    _pending: dict[str, asyncio.Future[CachedFeed | None]] = field(default_factory=dict)
+    held: int = 0  # bytes of bodies kept
+    _slots: OrderedDict[Hashable, _Slot] = field(default_factory=OrderedDict)
+    _pending: dict[Hashable, asyncio.Future[CachedFeed | None]] = field(default_factory=dict)
     # the last failure and until when it stands: while Redis is down, requests fail fast
     # instead of each waiting for its own timeout, and the log gets one line, not thousands
     _down: str | None = None
     _down_until: float = 0.0
 
-    async def get(self, feed_key: str) -> CachedFeed | None:
-        """The feed, fresh within `revalidate_after`; None when no such feed is stored.
+    def __len__(self) -> int:
+        return len(self._slots)
+
+    async def get(self, key: Hashable) -> CachedFeed | None:
+        """The feed, fresh within `revalidate_after`; None when there is no such feed.
         A StorageError (Redis down or hung past its timeout) is raised to every waiter."""
-        slot = self._slots.get(feed_key)
+        slot = self._slots.get(key)
         if slot is not None and self.clock() - slot.checked < self.revalidate_after:
             return slot.feed
         if self._down is not None and self.clock() < self._down_until:
             raise StorageError(self._down)  # a new one each time: a kept one grows tracebacks
-        pending = self._pending.get(feed_key)
+        pending = self._pending.get(key)
         if pending is not None:
             return await asyncio.shield(pending)
         future: asyncio.Future[CachedFeed | None] = asyncio.get_running_loop().create_future()
-        self._pending[feed_key] = future
+        self._pending[key] = future
         try:
-            feed = await self._revalidate(feed_key, slot.feed if slot else None)
+            feed = await self._revalidate(key, slot.feed if slot else None)
         except Exception as exc:
             future.set_exception(exc)
             future.exception()  # retrieved here, so a future nobody waited on logs nothing
@@ -134,35 +158,44 @@ class FeedCache:
         else:
             future.set_result(feed)
         finally:
-            del self._pending[feed_key]
+            del self._pending[key]
         return feed
 
-    async def _revalidate(self, feed_key: str, known: CachedFeed | None) -> CachedFeed | None:
+    async def _revalidate(self, key: Hashable, known: CachedFeed | None) -> CachedFeed | None:
         checked = self.clock()
         try:
-            feed = await anyio.to_thread.run_sync(self._read, feed_key, known)
+            feed = await anyio.to_thread.run_sync(self.load, key, known)
         except StorageError as exc:
             if self._down is None:
-                log.warning("web.storage_unavailable", feed=feed_key, error=str(exc))
+                log.warning("web.storage_unavailable", feed=str(key), error=str(exc))
             self._down, self._down_until = str(exc), self.clock() + self.revalidate_after
             raise
         if self._down is not None:
-            log.info("web.storage_back", feed=feed_key)
+            log.info("web.storage_back", feed=str(key))
             self._down = None
-        if feed is None:
-            self._slots.pop(feed_key, None)
-            return None
-        self._slots[feed_key] = _Slot(feed, checked)
-        self._slots.move_to_end(feed_key)
-        while len(self._slots) > self.size:
-            self._slots.popitem(last=False)
+        old = self._slots.pop(key, None)
+        self.held -= old.feed.size if old else 0
+        if feed is None or feed.size > self.max_bytes:
+            return feed  # a document too big to keep is served, never kept
+        self._slots[key] = _Slot(feed, checked)
+        self.held += feed.size
+        while len(self._slots) > self.size or self.held > self.max_bytes:
+            _, dropped = self._slots.popitem(last=False)
+            self.held -= dropped.feed.size
         return feed
 
-    def _read(self, feed_key: str, known: CachedFeed | None) -> CachedFeed | None:
-        """In a worker thread: validators first, the body only when they moved."""
+
+def stored_feeds(store: Store) -> Load:
+    """The loader of feeds as publishing stored them, by feed key: validators first, the
+    body only when they moved."""
+
+    def load(feed_key: Hashable, known: CachedFeed | None) -> CachedFeed | None:
+        assert isinstance(feed_key, str)
         if known is not None:
-            validators = self.store.feed_validators(feed_key)
+            validators = store.feed_validators(feed_key)
             if validators is not None and validators == (known.etag, known.last_modified):
                 return known
-        stored = self.store.get_feed(feed_key)
+        stored = store.get_feed(feed_key)
         return CachedFeed.build(stored) if stored is not None else None
+
+    return load

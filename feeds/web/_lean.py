@@ -1,16 +1,17 @@
-"""The lean path for GET and HEAD of a plain feed URL: from the in-memory cache to the socket,
-ahead of Starlette's routing and middleware, which cost more than the answer itself.
+"""The lean path for GET and HEAD of feed URLs: from an in-memory cache to the socket, ahead
+of Starlette's routing and middleware, which cost more than the answer itself.
 
-Only requests it fully understands are answered here (a known feed key, no query but `lang`);
-everything else, unknown feeds included, goes on to the full app unchanged, which keeps
-the one set of rules for 400s and the 404 page.
+Each route maps a feed URL to a cache key (stored feeds and their archive pages by feed key,
+query feeds by their parsed query) or refuses it. Only requests a route fully understands are
+answered here; everything else, unknown feeds and bad queries included, goes on to the full
+app unchanged, which keeps the one set of rules for 400s and the 404 page.
 """
 
 from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 import structlog
@@ -24,7 +25,9 @@ from services.errors import StorageError
 
 log = structlog.get_logger(__name__)
 
-FeedKeyOf = Callable[[str, bytes], "str | None"]
+# (path after /feeds/, query string) -> the cache key, or None: not this route's
+KeyOf = Callable[[str, bytes], "Hashable | None"]
+LeanRoute = tuple[KeyOf, FeedCache]
 ROUTE = "/feeds/{path}"
 UNAVAILABLE = b"storage unavailable, try again shortly\n"
 UNAVAILABLE_HEADERS: Headers = [
@@ -36,12 +39,11 @@ _WANTED = (b"if-none-match", b"if-modified-since", b"accept-encoding")
 
 
 class LeanFeeds:
-    """ASGI: answers plain feed requests from `cache`, passes the rest to `app`."""
+    """ASGI: answers the feed requests one of `routes` knows from its cache, passes the rest
+    to `app`."""
 
-    def __init__(
-        self, app: ASGIApp, cache: FeedCache, feed_key: FeedKeyOf, histogram: Histogram
-    ) -> None:
-        self.app, self.cache, self.feed_key, self.histogram = app, cache, feed_key, histogram
+    def __init__(self, app: ASGIApp, routes: Sequence[LeanRoute], histogram: Histogram) -> None:
+        self.app, self.routes, self.histogram = app, tuple(routes), histogram
 
     @property
     def state(self) -> Any:
@@ -49,13 +51,14 @@ class LeanFeeds:
         return getattr(self.app, "state", None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        key = _key_of(scope, self.feed_key)
-        if key is None:
+        found = _route(scope, self.routes)
+        if found is None:
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
+        key, cache = found
         try:
-            feed = await self.cache.get(key)
+            feed = await cache.get(key)
         except StorageError:
             status, headers, body = 503, UNAVAILABLE_HEADERS, UNAVAILABLE
         else:
@@ -75,13 +78,17 @@ class LeanFeeds:
         return self.histogram.labels(method, ROUTE, str(status))
 
 
-def _key_of(scope: Scope, feed_key: FeedKeyOf) -> str | None:
+def _route(scope: Scope, routes: tuple[LeanRoute, ...]) -> tuple[Hashable, FeedCache] | None:
     if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
         return None
     path: str = scope["path"]
     if not path.startswith("/feeds/"):
         return None
-    return feed_key(path[7:], scope["query_string"])
+    for key_of, cache in routes:
+        key = key_of(path[7:], scope["query_string"])
+        if key is not None:
+            return key, cache
+    return None
 
 
 def answer(feed: CachedFeed, request_headers: list[tuple[bytes, bytes]]) -> tuple[

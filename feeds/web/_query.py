@@ -1,21 +1,22 @@
 """Query feeds over HTTP: `/feeds/all.{atom,rss,json}?speaker=&topic=&lang=&q=`.
 
-Rendered on the first request for a query and kept in a bounded cache (entries and bytes),
-keyed by the query and the data's generation (the change stream's newest id): a new post or
-edit makes new keys, and old ones age out. No client can fill memory with queries: the
-least recently used are dropped past either bound. ETag and Last-Modified work as for
-stored feeds.
+Rendered on the first request for a query and kept, gzip and validators with it, in a
+FeedCache of its own, bounded in entries and bytes: no client can fill memory with queries,
+the least recently used are dropped past either bound. A kept rendering is checked against
+the data's generation (the change stream's newest id, one small read) at most every
+`revalidate_after` seconds and rendered again only when it moved, so a new post or edit is in
+every query feed within that time. ETag, Last-Modified and gzip work as for stored feeds.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
-from datetime import UTC, datetime
-from email.utils import format_datetime
+from collections.abc import Hashable
+from typing import cast
 
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.datastructures import QueryParams
 
 from feeds.publish import CONTENT_TYPES, etag_of, labels, render_items
 from feeds.render import (
@@ -29,94 +30,75 @@ from feeds.render import (
     query_entries,
     render_feed,
 )
-from feeds.web._conditional import matched_etag, not_modified
+from feeds.web._cache import CachedFeed, FeedCache
 from services.people import all_people
 from services.settings import Settings
-from services.storage import Store
+from services.storage import Store, StoredFeed
 from services.topics import all_topics
 
 QUERY_PARAMS = ("speaker", "topic", "q")
-CACHE_CONTROL = "public, max-age=300"
 MAX_ENTRIES = 1024
 MAX_BYTES = 32 * 1024 * 1024
 POSTS_KEPT = 8
+# Longer query strings are answered, but their parse is not kept: a client sending
+# megabyte queries must not fill the parse cache with them.
+KEPT_QUERY_CHARS = 1024
 
-
-class QueryCache:
-    """Least recently used renderings, bounded by count and by total body size."""
-
-    def __init__(self, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES) -> None:
-        self._items: OrderedDict[tuple[object, ...], tuple[bytes, str, datetime]] = OrderedDict()
-        self.max_entries, self.max_bytes = max_entries, max_bytes
-        self.bytes = 0
-        self.hits = self.misses = 0
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def get(self, key: tuple[object, ...]) -> tuple[bytes, str, datetime] | None:
-        with self._lock:
-            found = self._items.get(key)
-            if found is None:
-                self.misses += 1
-                return None
-            self._items.move_to_end(key)
-            self.hits += 1
-            return found
-
-    def put(self, key: tuple[object, ...], value: tuple[bytes, str, datetime]) -> None:
-        if len(value[0]) > self.max_bytes:
-            return  # served once, never kept
-        with self._lock:
-            old = self._items.pop(key, None)
-            self.bytes -= len(old[0]) if old else 0
-            self._items[key] = value
-            self.bytes += len(value[0])
-            while len(self._items) > self.max_entries or self.bytes > self.max_bytes:
-                _, dropped = self._items.popitem(last=False)
-                self.bytes -= len(dropped[0])
+QueryKey = tuple[Fmt, Query]
 
 
 class QueryFeeds:
-    """The query feed handler of one app: settings, store and its cache."""
+    """The query feeds of one app: which requests are queries, their renderings and cache."""
 
-    def __init__(self, settings: Settings, store: Store, cache: QueryCache | None = None) -> None:
+    def __init__(self, settings: Settings, store: Store, revalidate_after: float) -> None:
         self.settings, self.store = settings, store
-        self.cache = cache or QueryCache()
+        self.cache = FeedCache(
+            self.load, revalidate_after, size=MAX_ENTRIES, max_bytes=MAX_BYTES
+        )
+        self.renders = 0  # renderings made, for tests and benchmarks
         # The posts of the last few (generation, feed) pairs: distinct queries over one feed
         # read Redis once, not once each.
         self._posts: OrderedDict[tuple[str, FeedSpec], list[RenderItem]] = OrderedDict()
         self._posts_lock = threading.Lock()
         self._people = [p.id for p in all_people()]
         self._topics = [t.slug for t in all_topics()]
+        self._parse = functools.lru_cache(maxsize=4096)(self._parse_uncached)
 
     @staticmethod
-    def wanted(request: Request, feed_path: str) -> bool:
+    def wanted(params: QueryParams, feed_path: str) -> bool:
         """A request for `all` with any query parameter beyond `lang`."""
-        return feed_path == "all" and any(p in request.query_params for p in QUERY_PARAMS)
+        return feed_path == "all" and any(p in params for p in QUERY_PARAMS)
 
-    def respond(self, request: Request, fmt: Fmt) -> Response:
+    def key(self, fmt: Fmt, query_string: bytes) -> QueryKey | None:
+        """The cache key of a valid query on `all.<fmt>`; None when the request is no query
+        feed or a bad one (the full app says why: `problem`)."""
+        if len(query_string) > KEPT_QUERY_CHARS:
+            return self._parse_uncached(fmt, query_string)
+        return self._parse(fmt, query_string)
+
+    def _parse_uncached(self, fmt: Fmt, query_string: bytes) -> QueryKey | None:
+        params = QueryParams(query_string.decode("latin-1"))
+        if not self.wanted(params, "all"):
+            return None
         try:
-            query = parse_query(request.query_params, people=self._people, topics=self._topics)
-        except QueryError as exc:
-            return Response(f"{exc}\n", 400, media_type="text/plain; charset=utf-8")
+            return fmt, self.parse(params)
+        except QueryError:
+            return None
+
+    def parse(self, params: QueryParams) -> Query:
+        """The query of a request's parameters; QueryError says what is wrong with them."""
+        return parse_query(params, people=self._people, topics=self._topics)
+
+    def load(self, key: Hashable, known: CachedFeed | None) -> CachedFeed | None:
+        """FeedCache's loader, in a worker thread: the kept rendering while the data's
+        generation stands, else a new one."""
+        fmt, query = cast(QueryKey, key)
         generation = self.store.feed_generation()
-        key = (generation, fmt, *query.key())
-        found = self.cache.get(key)
-        if found is None:
-            found = self._render(query, fmt, self._items(generation, query.spec))
-            self.cache.put(key, found)
-        body, etag, modified = found
-        headers = {
-            "ETag": etag,
-            "Last-Modified": format_datetime(modified.astimezone(UTC), usegmt=True),
-            "Cache-Control": CACHE_CONTROL,
-        }
-        if not_modified(request.headers, (etag,), modified):
-            headers["ETag"] = matched_etag(request.headers.get("if-none-match"), (etag,)) or etag
-            return Response(status_code=304, headers=headers)
-        return Response(body, media_type=CONTENT_TYPES[fmt], headers=headers)
+        if known is not None and known.version == generation:
+            return known
+        items = self._items(generation, query.spec)
+        self.renders += 1
+        return CachedFeed.build(self._render(query, fmt, items), version=generation)
 
     def _items(self, generation: str, spec: FeedSpec) -> list[RenderItem]:
         with self._posts_lock:
@@ -131,11 +113,10 @@ class QueryFeeds:
                 self._posts.popitem(last=False)
         return items
 
-    def _render(
-        self, query: Query, fmt: Fmt, items: list[RenderItem]
-    ) -> tuple[bytes, str, datetime]:
+    def _render(self, query: Query, fmt: Fmt, items: list[RenderItem]) -> StoredFeed:
         spec, size = query.spec, self.settings.feed_size
         entries = query_entries(query, items, feed_size=size)
+        path = query.path(fmt)
         body = render_feed(
             spec,
             items,
@@ -144,10 +125,12 @@ class QueryFeeds:
             feed_size=size,
             labels=labels(),
             entries=entries,
-            self_path=query.path(fmt),
+            self_path=path,
             title=_title(query),
         )
-        return body, etag_of(body), last_updated(entries)
+        # the feed key of `all.<fmt>`: a query feed takes the current feed's Cache-Control
+        modified, kind = last_updated(entries), CONTENT_TYPES[fmt]
+        return StoredFeed(f"{spec.feed_key}.{fmt}", body, etag_of(body), modified, kind)
 
 
 def _title(query: Query) -> str:

@@ -6,9 +6,12 @@ with ETag; a bad value is a 400 that says what is allowed."""
 
 from __future__ import annotations
 
+import dataclasses
+import gzip
 import itertools
 import json
 import re
+import time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,11 +21,12 @@ import pytest
 
 from feeds.render import entry_id
 from feeds.web import create_app
-from feeds.web._query import QueryCache
-from services.model import Post, Section
+from feeds.web._cache import REVALIDATE_AFTER
+from feeds.web._query import QueryFeeds
+from services.model import Answer, Post, Section
 from services.storage import Store
 from tests.feeds.feedcheck import atom_problems, json_problems, rss_problems
-from tests.feeds.test_publish import SETTINGS, load_mirror
+from tests.feeds.test_publish import CRAWLED, SETTINGS, load_mirror
 from tests.feeds.test_web import Serve, serve  # noqa: F401  (the uvicorn server fixture)
 
 LATUSHKA, KAVALEUSKI = "pavel-latushka", "valery-kavaleuski"
@@ -155,12 +159,12 @@ def test_rendered_once_then_served_from_the_cache_with_etag(
     store: Store,
 ) -> None:
     load_mirror(store)
-    client, cache = start(serve, store)
+    client, queries = start(serve, store)
     path = "/feeds/all.atom?" + urlencode({"q": "sanctions", "lang": "en"})
     first = client.get(path)
-    misses = cache.misses
+    renders = queries.renders
     second = client.get(path)
-    assert second.content == first.content and cache.misses == misses and cache.hits >= 1
+    assert second.content == first.content and queries.renders == renders
     assert second.headers["etag"] == first.headers["etag"]
     again = client.get(path, headers={"If-None-Match": first.headers["etag"]})
     assert again.status_code == 304 and again.content == b""
@@ -168,10 +172,54 @@ def test_rendered_once_then_served_from_the_cache_with_etag(
     assert since.status_code == 304
 
 
-def start(serve: Serve, store: Store) -> tuple[Any, QueryCache]:  # noqa: F811
-    """A served app and its query cache."""
+def test_query_feeds_are_gzipped_for_clients_that_ask_and_vary_on_it(
+    serve: Serve,  # noqa: F811
+    store: Store,
+) -> None:
+    load_mirror(store)
+    client = serve()
+    path = "/feeds/all.rss?" + urlencode({"speaker": LATUSHKA, "q": "sanctions"})
+    plain = client.get(path, headers={"Accept-Encoding": "identity"})
+    with client.stream("GET", path, headers={"Accept-Encoding": "gzip"}) as response:
+        zipped = b"".join(response.iter_raw())
+        headers = response.headers
+    assert headers["content-encoding"] == "gzip" and gzip.decompress(zipped) == plain.content
+    assert headers["vary"] == plain.headers["vary"] == "Accept-Encoding"
+    assert headers["etag"] != plain.headers["etag"]  # two variants, two tags
+    for tag in (headers["etag"], plain.headers["etag"]):  # either validates
+        again = client.get(path, headers={"If-None-Match": tag, "Accept-Encoding": "gzip"})
+        assert again.status_code == 304 and again.headers["etag"] == tag
+
+
+def test_a_new_post_is_in_a_query_feed_once_the_app_revalidates(
+    serve: Serve,  # noqa: F811
+    store: Store,
+) -> None:
+    posts = load_mirror(store)
+    client, queries = start(serve, store)
+    path = "/feeds/all.atom?" + urlencode({"q": "zebrafish"})
+    first = client.get(path)
+    assert first.status_code == 200 and b"<entry" not in first.content
+    renders = queries.renders
+    again = client.get(path, headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and queries.renders == renders  # nothing moved
+    new = dataclasses.replace(
+        posts[0],
+        url=posts[0].url + "-zebrafish",
+        id=posts[0].id + "-zebrafish",
+        sections=(Section(heading="Zebrafish", answers=(Answer(text="Zebrafish are fine."),)),),
+    )
+    store.upsert_post(new, now=CRAWLED)
+    time.sleep(REVALIDATE_AFTER * 1.5)  # the app trusts its copy that long
+    moved = client.get(path, headers={"If-None-Match": first.headers["etag"]})
+    assert moved.status_code == 200 and queries.renders == renders + 1
+    assert [e.id for e in feedparser.parse(moved.content).entries] == [entry_id(new.id)]
+
+
+def start(serve: Serve, store: Store) -> tuple[Any, QueryFeeds]:  # noqa: F811
+    """A served app and its query feeds."""
     app = create_app(SETTINGS, store)
-    return serve(app=app), app.app.state.queries.cache  # LeanFeeds wraps the Starlette app
+    return serve(app=app), app.app.state.queries  # LeanFeeds wraps the Starlette app
 
 
 @pytest.mark.parametrize(
@@ -204,7 +252,8 @@ def test_ten_thousand_distinct_queries_keep_memory_bounded(
     store: Store,
 ) -> None:
     load_mirror(store)
-    client, cache = start(serve, store)
+    client, queries = start(serve, store)
+    cache = queries.cache
     process = psutil.Process()
     for n in range(200):  # warm up: allocator, imports, first renders
         client.get(query(q=f"warmup{n}"))
@@ -213,6 +262,6 @@ def test_ten_thousand_distinct_queries_keep_memory_bounded(
         response = client.get(query(q=f"nothing{n} matches", lang=("en", "ru", None)[n % 3]))
         assert response.status_code == 200
     grown = process.memory_info().rss - before
-    assert len(cache) <= cache.max_entries and cache.bytes <= cache.max_bytes
-    assert len(cache) == cache.max_entries  # it filled and then dropped the oldest
+    assert len(cache) <= cache.size and cache.held <= cache.max_bytes
+    assert len(cache) == cache.size  # it filled and then dropped the oldest
     assert grown < 64 * 1024 * 1024, f"memory grew by {grown / 2**20:.1f} MiB"

@@ -22,7 +22,7 @@ import uvicorn
 
 import feeds.web._app
 from feeds.publish import PublishError, publish_changes
-from feeds.web._app import _GzipCache, create_app, etag_matches, not_modified
+from feeds.web._app import create_app, etag_matches, not_modified
 from feeds.web._cache import REVALIDATE_AFTER
 from feeds.web._conditional import accepts_gzip, matched_etag
 from services.broker import broker_url
@@ -466,29 +466,29 @@ def test_serve_starts_even_when_a_feed_fails_to_publish(
     assert response.status_code == 200 and b"<entry" in response.content
 
 
-def test_gzip_cache_is_safe_from_many_threads() -> None:
-    cache = _GzipCache(size=4)
-    feeds_ = [
-        StoredFeed(f"f{i}", f"<feed>{i}</feed>".encode() * 200, f'"{i}"', CRAWLED, "x")
-        for i in range(16)
-    ]
-    errors: list[BaseException] = []
+def test_feed_cache_keeps_within_its_entry_and_byte_bounds() -> None:
+    import asyncio
 
-    def hammer(offset: int) -> None:
-        try:
-            for n in range(400):
-                feed = feeds_[(n * 7 + offset) % len(feeds_)]
-                assert gzip.decompress(cache.get(feed)) == feed.body
-        except BaseException as exc:
-            errors.append(exc)
+    from feeds.web._cache import CachedFeed, FeedCache
 
-    threads = [threading.Thread(target=hammer, args=(i,)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert not errors
-    assert len(cache._items) <= 4
+    def load(key: Any, known: Any) -> CachedFeed:
+        size = 20_000 if key == "big" else 1_000
+        body = f"<feed>{key}</feed>".encode().ljust(size, b" ")
+        return CachedFeed.build(StoredFeed(f"topics/{key}.atom", body, f'"{key}"', CRAWLED, "x"))
+
+    cache = FeedCache(load, size=4, max_bytes=12_000)
+
+    async def fill() -> list[Any]:
+        got = [await cache.get(f"f{i}") for i in range(16)]
+        got.append(await cache.get("big"))  # more than max_bytes alone: served, never kept
+        return got
+
+    got = asyncio.run(fill())
+    assert [gzip.decompress(f.gz_body) for f in got] == [f.body for f in got]
+    assert got[-1].body.startswith(b"<feed>big") and "big" not in cache._slots
+    assert len(cache) <= 4 and cache.held <= 12_000
+    assert list(cache._slots) == ["f12", "f13", "f14", "f15"]  # the newest kept
+    assert cache.held == sum(slot.feed.size for slot in cache._slots.values())
 
 
 def test_recrawl_url_is_named_as_the_crawler_names_it(
@@ -560,6 +560,24 @@ def test_lean_path_keeps_head_lang_gzip_and_404(serve: Serve, mirror: list[Post]
     assert zipped.headers["vary"] == "Accept-Encoding"
     assert client.get("/feeds/speakers/nobody-at-all.atom").status_code == 404
     assert client.get("/feeds/all.atom?lang=xx").status_code == 400
+
+
+def test_a_feed_url_with_other_parameters_is_the_same_feed_and_revalidates(
+    serve: Serve, mirror: list[Post]
+) -> None:
+    client = serve()
+    plain = client.get("/feeds/topics/sanctions.rss?lang=en")
+    tracked = client.get("/feeds/topics/sanctions.rss?utm_source=reader&lang=en")
+    assert tracked.status_code == 200 and tracked.content == plain.content
+    assert tracked.headers["etag"] == plain.headers["etag"]
+    again = client.get(
+        "/feeds/topics/sanctions.rss?lang=en&utm_source=reader",
+        headers={"If-None-Match": plain.headers["etag"]},
+    )
+    assert again.status_code == 304 and again.headers["etag"] == plain.headers["etag"]
+    assert client.head("/feeds/all.atom?utm_source=x").content == b""
+    assert client.get("/feeds/all.atom?utm_source=x&lang=xx").status_code == 400
+    assert client.get("/feeds/speakers/nobody-at-all.atom?utm_source=x").status_code == 404
 
 
 # ---------------------------------------------------------------- bounded inputs
@@ -810,11 +828,11 @@ def test_feed_cache_reads_once_for_many_waiters_and_only_validators_after(
 ) -> None:
     import asyncio
 
-    from feeds.web._cache import FeedCache
+    from feeds.web._cache import FeedCache, stored_feeds
 
     now = [0.0]
     counting = _CountingStore(store.client)
-    cache = FeedCache(counting, clock=lambda: now[0])
+    cache = FeedCache(stored_feeds(counting), clock=lambda: now[0])
 
     async def many() -> list[Any]:
         return list(await asyncio.gather(*(cache.get("all.atom") for _ in range(50))))
