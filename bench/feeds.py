@@ -86,7 +86,9 @@ def serve_bare(path: str, port: int) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": full})
         await send({"type": "http.response.body", "body": body})
 
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    # the server settings of feeds.web.serve, so that the difference is the app's own work
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
+                proxy_headers=False, server_header=False)
 
 
 @contextmanager

@@ -10,9 +10,10 @@ the admin API in _api, metrics in _metrics.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
-from collections.abc import Hashable
+from collections.abc import AsyncIterator, Hashable
 
 import structlog
 import uvicorn
@@ -26,18 +27,20 @@ from starlette.routing import Route
 from feeds.publish import PublishError, labels, publish_all, published_feeds
 from feeds.render import FeedSpec, Fmt, QueryError
 from feeds.web import _pages as pages
+from feeds.web._access import RequestTiming, latency_histogram
 from feeds.web._api import MAX_BODY, AdminApi, bearer_ok, parse_recrawl
 from feeds.web._cache import CACHE_CONTROL, REVALIDATE_AFTER, FeedCache, Headers, stored_feeds
 from feeds.web._conditional import accepts_gzip, etag_matches, gzip_etag, not_modified
 from feeds.web._health import health_report
 from feeds.web._lean import LeanFeeds, LeanRoute, answer
-from feeds.web._metrics import RequestTiming, StoreCollector, latency_histogram, metrics_endpoint
+from feeds.web._metrics import StoreCollector, metrics_endpoint
 from feeds.web._opml import opml_document
 from feeds.web._protocol import BoundedHttpToolsProtocol
 from feeds.web._query import QueryFeeds
 from feeds.web._site import Site
 from services.broker import Broker, broker_url
 from services.errors import StorageError
+from services.logs import flush_fields
 from services.model import LANGUAGES
 from services.settings import Settings
 from services.storage import Store
@@ -191,6 +194,14 @@ def _storage_unavailable(request: Request, exc: Exception) -> Response:
     )
 
 
+@contextlib.asynccontextmanager
+async def _flush_logs_at_shutdown(app: Starlette) -> AsyncIterator[None]:
+    """uvicorn ends on SIGTERM by raising the signal again once it has shut down, which
+    skips atexit: the last batch of access lines is written here, at the lifespan's end."""
+    yield
+    flush_fields()
+
+
 def create_app(
     settings: Settings,
     store: Store,
@@ -218,6 +229,7 @@ def create_app(
     ]
     app = Starlette(
         routes=routes,
+        lifespan=_flush_logs_at_shutdown,
         exception_handlers={404: handlers.not_found, StorageError: _storage_unavailable},
     )
     # a redirect to the slashed or unslashed path would be built from the Host header
@@ -258,6 +270,11 @@ def serve(settings: Settings, redis_url: str, host: str = "127.0.0.1", port: int
             log_level="info",
             log_config=None,
             access_log=False,
+            # Nothing here reads the client's address or scheme (feed links come from
+            # public_url), so X-Forwarded-* would be parsed on every request for nothing;
+            # and the server's name is nobody's business.
+            proxy_headers=False,
+            server_header=False,
         )
     finally:
         store.close()

@@ -15,12 +15,11 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 import structlog
-from prometheus_client import Histogram
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from feeds.web._access import LatencyHistogram, Series, log_access
 from feeds.web._cache import CachedFeed, FeedCache, Headers
 from feeds.web._conditional import accepts_gzip, matched_etag, not_modified
-from feeds.web._metrics import log_access
 from services.errors import StorageError
 
 log = structlog.get_logger(__name__)
@@ -42,7 +41,9 @@ class LeanFeeds:
     """ASGI: answers the feed requests one of `routes` knows from its cache, passes the rest
     to `app`."""
 
-    def __init__(self, app: ASGIApp, routes: Sequence[LeanRoute], histogram: Histogram) -> None:
+    def __init__(
+        self, app: ASGIApp, routes: Sequence[LeanRoute], histogram: LatencyHistogram
+    ) -> None:
         self.app, self.routes, self.histogram = app, tuple(routes), histogram
 
     @property
@@ -74,7 +75,7 @@ class LeanFeeds:
         log_access(scope, ROUTE, status, took)
 
     @functools.cache  # noqa: B019  (one app per process; a few methods times a few statuses)
-    def _timer(self, method: str, status: int) -> Any:
+    def _timer(self, method: str, status: int) -> Series:
         return self.histogram.labels(method, ROUTE, str(status))
 
 

@@ -24,7 +24,7 @@ namfeeds_pages_fetched{status}         gauge    known URLs by the HTTP status of
 namfeeds_parse_failures                gauge    known URLs whose last fetch could not be
                                                 parsed
 namfeeds_http_request_duration_seconds histogram  time to answer, by method, route template
-                                                and status; per process
+                                                and status; per process (_access)
 namfeeds_fetches_total{outcome}        counter  crawl steps by outcome: new, edited,
                                                 unchanged, not_modified, failed, transient
                                                 (a failure handed back to be retried), ...
@@ -52,22 +52,15 @@ from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.logs import log_fields
 from services.storage import Gauges, Store
 
-# Route templates, mirroring _app's routes: a raw path as a label value would let any
-# client grow the series without bound.
-_ROUTES = ("/", "/feeds.opml", "/api/recrawl", "/healthz", "/metrics")
 FETCH_STATS_TTL = 30.0
-ACCESS_PATH_CHARS = 200  # a hostile client's path must not make a log line of megabytes
-ACCESS_LOGGER = "feeds.web.access"
 RENDER_OUTCOMES = ("written", "unchanged", "superseded")
 
 
@@ -229,16 +222,6 @@ def build_info() -> GaugeMetricFamily:
     return info
 
 
-def latency_histogram(registry: CollectorRegistry) -> Histogram:
-    return Histogram(
-        "namfeeds_http_request_duration_seconds",
-        "Time to answer an HTTP request",
-        ["method", "route", "status"],
-        registry=registry,
-        buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
-    )
-
-
 def metrics_endpoint(registry: CollectorRegistry) -> Callable[[Request], Response]:
     """The /metrics handler: the registry in Prometheus' text format."""
 
@@ -246,53 +229,3 @@ def metrics_endpoint(registry: CollectorRegistry) -> Callable[[Request], Respons
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return endpoint
-
-
-def log_access(scope: Scope, route: str, status: int, seconds: float) -> None:
-    """The access line of one request; any path that answers outside RequestTiming (a fast
-    path in front of the app) calls this too, so that every request has its line."""
-    fields = {
-        "event": "http.request",
-        "method": scope["method"],
-        "route": route,
-        "path": scope["path"][:ACCESS_PATH_CHARS],
-        "status": status,
-        "duration_ms": round(seconds * 1000, 3),
-    }
-    log_fields(ACCESS_LOGGER, fields)  # a cheap writer: this runs on every request
-
-
-def route_label(path: str) -> str:
-    if path.startswith("/feeds/"):
-        return "/feeds/{path}"
-    if path.startswith("/api/jobs/"):
-        return "/api/jobs/{id}"
-    return path if path in _ROUTES else "other"
-
-
-class RequestTiming:
-    """Request latency by route template (not raw path: a bounded set of label values), and
-    one structured access line per request: method, route, path, status, duration."""
-
-    def __init__(self, app: ASGIApp, histogram: Histogram) -> None:
-        self.app, self.histogram = app, histogram
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start, status = time.perf_counter(), 500
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_status)
-        finally:
-            took = time.perf_counter() - start
-            route = route_label(scope["path"])
-            self.histogram.labels(scope["method"], route, str(status)).observe(took)
-            log_access(scope, route, status, took)

@@ -13,7 +13,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from feeds.publish import publish_all
-from feeds.web._metrics import FetchStatsCache, StoreCollector, latency_histogram
+from feeds.web._access import latency_histogram
+from feeds.web._metrics import FetchStatsCache, StoreCollector
 from services.model import Answer, Post, Section, Speaker
 from services.storage import FetchInfo, Store
 from services.storage import _keys as keys
@@ -28,6 +29,10 @@ def scrape(store: Store, collector: StoreCollector | None = None) -> dict[str, f
     """Every sample of one scrape, by name and labels: `name{label=value}`."""
     registry = CollectorRegistry()
     registry.register(collector or StoreCollector(store))
+    return _scrape(registry)
+
+
+def _scrape(registry: CollectorRegistry) -> dict[str, float]:
     samples = {}
     for family in text_string_to_metric_families(generate_latest(registry).decode()):
         for sample in family.samples:
@@ -201,3 +206,22 @@ def test_promtool_finds_nothing_to_complain_about(
     )
     assert checked.returncode == 0, (checked.stdout + checked.stderr).decode()
     assert checked.stdout + checked.stderr == b""
+
+
+def test_latency_buckets_count_as_prometheus_means_le() -> None:
+    registry = CollectorRegistry()
+    histogram = latency_histogram(registry)
+    for seconds in (0.0004, 0.001, 0.0011, 3.0):  # 0.001 is on a bound: it counts there
+        histogram.labels("GET", "/feeds/{path}", "200").observe(seconds)
+    histogram.labels("BREW", "other", "405").observe(0.01)  # a made-up method: one series
+    histogram.labels("PURGE", "other", "405").observe(0.01)
+    samples = _scrape(registry)
+    name = "namfeeds_http_request_duration_seconds"
+    feed = "method=GET,route=/feeds/{path},status=200"
+    assert samples[f"{name}_bucket{{le=0.0005,{feed}}}"] == 1
+    assert samples[f"{name}_bucket{{le=0.001,{feed}}}"] == 2
+    assert samples[f"{name}_bucket{{le=0.0025,{feed}}}"] == 3
+    assert samples[f"{name}_bucket{{le=2.5,{feed}}}"] == 3
+    assert samples[f"{name}_bucket{{le=+Inf,{feed}}}"] == samples[f"{name}_count{{{feed}}}"] == 4
+    assert samples[f"{name}_sum{{{feed}}}"] == pytest.approx(3.0025)
+    assert samples[f"{name}_count{{method=other,route=other,status=405}}"] == 2
