@@ -149,7 +149,11 @@ def test_second_request_with_the_etag_gets_304_without_a_body(
     assert first.headers["last-modified"]
     again = client.get("/feeds/all.atom", headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.content == b""
-    assert again.headers["etag"]
+    # what RFC 9110 (15.4.5) asks of a 304, from the 200 it stands for, and no more
+    assert again.headers["etag"] == etag and "date" in again.headers
+    assert again.headers["cache-control"] == first.headers["cache-control"]
+    assert again.headers["vary"] == first.headers["vary"] == "Accept-Encoding"
+    assert not {"last-modified", "content-type", "content-length"} & set(again.headers)
     weak_list = client.get("/feeds/all.atom", headers={"If-None-Match": f'"x", W/{etag}'})
     assert weak_list.status_code == 304
     star = client.get("/feeds/all.atom", headers={"If-None-Match": "*"})
