@@ -30,6 +30,22 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 """
 
+# Takes the lock if it is free and answers as _PREPARE_LUA does, in one round trip: -2 when
+# another process holds it.
+_TAKE_LUA = (
+    """
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return -2 end
+"""
+    + _NOW_MS
+    + """
+local wait = tonumber(redis.call('GET', KEYS[2]) or '0') - now
+if wait < 0 then wait = 0 end
+if wait > 0 then redis.call('PEXPIRE', KEYS[1], wait + tonumber(ARGV[2])) end
+return wait
+"""
+)
+_BUSY = -2
+
 # Called by the lock's owner before each sleep and once more before the request: how long to
 # wait still (-1: the lock is no longer ours), with the lock extended to cover that wait and
 # then the whole hold, so a long crawl delay or Retry-After cannot let it expire mid-request.
@@ -83,7 +99,10 @@ class RedisHostGate:
     """`with gate.turn(host): request()`: the caller holds the host until the block ends.
 
     `hold_seconds` bounds one request; the lock is held that long after any wait for the
-    host's next time, however long that wait was."""
+    host's next time, however long that wait was. A caller that finds the host busy asks
+    again after `first_poll` seconds, then twice as long each time up to `poll`: a turn held
+    for one quick request is taken over within a millisecond or two of its end, while a
+    turn held through a long crawl delay costs a waiter a request every `poll` seconds."""
 
     def __init__(
         self,
@@ -92,13 +111,16 @@ class RedisHostGate:
         *,
         hold_seconds: float,
         poll: float = 0.05,
+        first_poll: float = 0.001,
         max_hold_off: float = MAX_HOLD_OFF,
     ) -> None:
         self._client = client
         self._delay_ms = int(delay * 1000)
         self._hold_ms = int(hold_seconds * 1000)  # longer than any one request may take
         self._poll = poll
+        self._first_poll = min(first_poll, poll)
         self._max_hold_off = max_hold_off
+        self._take_script = client.register_script(_TAKE_LUA)
         self._prepare = client.register_script(_PREPARE_LUA)
         self._release = client.register_script(_RELEASE_LUA)
         self._hold_off = client.register_script(_HOLD_OFF_LUA)
@@ -140,9 +162,7 @@ class RedisHostGate:
         hold-off may have moved it); a lock lost meanwhile is taken again. A wait past
         `max_wait` gives the lock back at once and raises HostHeldOff."""
         while True:
-            while not self._client.set(lock, token, nx=True, px=self._hold_ms):
-                time.sleep(self._poll)
-            wait_ms = self._still_to_wait(lock, next_key, token)
+            wait_ms = self._take_free(lock, next_key, token)
             while wait_ms > 0:
                 if max_wait is not None and wait_ms > max_wait * 1000:
                     self._give_back(lock, token)
@@ -151,6 +171,17 @@ class RedisHostGate:
                 wait_ms = self._still_to_wait(lock, next_key, token)
             if wait_ms == 0:
                 return
+
+    def _take_free(self, lock: str, next_key: str, token: str) -> int:
+        """Wait for the lock to be free and take it; how long the host's next time is off."""
+        pause = self._first_poll
+        while (wait_ms := self._try_take(lock, next_key, token)) == _BUSY:
+            time.sleep(pause)
+            pause = min(2 * pause, self._poll)
+        return wait_ms
+
+    def _try_take(self, lock: str, next_key: str, token: str) -> int:
+        return int(self._take_script(keys=[lock, next_key], args=[token, self._hold_ms]))
 
     def _give_back(self, lock: str, token: str) -> None:
         """Drop the lock without touching the host's next time: no request was made."""
