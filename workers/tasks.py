@@ -19,7 +19,7 @@ import structlog
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 
-from services.crawl import Deps, Outcome, build_deps, parse_lastmod, plan_crawl
+from services.crawl import Deps, Ledger, Outcome, build_deps, parse_lastmod, plan_crawl
 from services.crawl import crawl_url as crawl_one
 from services.errors import TransientFetchError
 from services.settings import Settings
@@ -110,11 +110,13 @@ def _claim(app: Any, deps: Deps, pages: list[Any], *, force: bool) -> list[tuple
     times = deadlines(
         datetime.now(UTC), len(pages), visibility=_visibility_timeout(app), crawl_delay=delay
     )
-    queued = []
-    for due, deadline in zip(pages, times, strict=True):
-        if force or deps.store.claim_queued(due.url, seconds_until(deadline, datetime.now(UTC))):
-            queued.append((due, deadline))
-    return queued
+    paired = list(zip(pages, times, strict=True))
+    if force:
+        return paired
+    now = datetime.now(UTC)
+    claims = [(due.url, seconds_until(deadline, now)) for due, deadline in paired]
+    claimed = deps.store.claim_queued_many(claims)
+    return [pair for pair, ok in zip(paired, claimed, strict=True) if ok]
 
 
 @_task("nam.crawl_batch")
@@ -129,21 +131,36 @@ def crawl_batch(
     A page that fails transiently is handed to a nam.crawl_url of its own, with a countdown,
     so the rest of the batch is not held back or crawled again."""
     deps = runtime(self.app)
+    # The batch's reads before its first request and its bookkeeping in one write after the
+    # last: an unchanged page costs no round trip of its own but its host's turn.
+    ledger = Ledger(deps.store, urls, job_id)
     outcomes = []
-    for url, lastmod in zip(urls, lastmods or [None] * len(urls), strict=True):
-        outcomes.append(_crawl_in_batch(self, deps, url, force, job_id, lastmod))
+    try:
+        for url, lastmod in zip(urls, lastmods or [None] * len(urls), strict=True):
+            outcomes.append(_crawl_in_batch(self, deps, ledger, url, force, job_id, lastmod))
+    finally:
+        ledger.flush()
     if set(outcomes) & set(_CHANGED) or _redelivered(self):
         request_publish(deps.store, lambda delay: publish.apply_async(countdown=delay))
     return outcomes
 
 
 def _crawl_in_batch(
-    task: Any, deps: Deps, url: str, force: bool, job_id: str | None, lastmod: str | None
+    task: Any,
+    deps: Deps,
+    ledger: Ledger,
+    url: str,
+    force: bool,
+    job_id: str | None,
+    lastmod: str | None,
 ) -> str:
     outcome = Outcome.FAILED.value
     handed_off = False
     try:
-        outcome = crawl_one(url, deps=deps, force=force, lastmod=parse_lastmod(lastmod)).value
+        found = crawl_one(
+            url, deps=deps, force=force, lastmod=parse_lastmod(lastmod), ledger=ledger
+        )
+        outcome = found.value
     except TransientFetchError as exc:
         if task.app.namfeeds_settings.max_retries > 0:
             handed_off = True
@@ -155,10 +172,8 @@ def _crawl_in_batch(
             return "retrying"
         log.warning("crawl.gave_up", url=url, retries=0, error=str(exc))
     finally:
-        if not handed_off:
-            deps.store.release_queued(url)
-            if job_id:  # counted even when the crawl raised: the job must still finish
-                deps.store.count_job_outcome(job_id, outcome)
+        if not handed_off:  # counted even when the crawl raised: the job must still finish
+            ledger.page_done(url, outcome)
     return outcome
 
 
