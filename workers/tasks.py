@@ -11,9 +11,11 @@ from __future__ import annotations
 import atexit
 import os
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import structlog
 from celery import shared_task
@@ -24,7 +26,7 @@ from services.crawl import crawl_url as crawl_one
 from services.errors import TransientFetchError
 from services.settings import Settings
 from workers._publishing import DEBOUNCE, publish_once, request_publish
-from workers._queueing import alternate_hosts, batch_size, batches, deadlines, seconds_until
+from workers._queueing import alternate_hosts, batch_size, deadlines, host_batches, seconds_until
 
 log = structlog.get_logger(__name__)
 
@@ -87,7 +89,8 @@ def discover(self: Any, force: bool = False, job_id: str | None = None, every: b
             "failures": failures,
         }
     )
-    for batch in batches(queued, batch_size(self.app.namfeeds_settings.crawl_delay)):
+    size = batch_size(self.app.namfeeds_settings.crawl_delay)
+    for batch in host_batches(queued, size, lambda pair: pair[0].url):
         # The message expires with its pages' queued marks: a crawl lost or stuck past its
         # deadline is dropped by the worker, and the next discovery queues the pages again.
         crawl_batch.apply_async(
@@ -136,13 +139,22 @@ def crawl_batch(
     ledger = Ledger(deps.store, urls, job_id)
     outcomes = []
     try:
-        for url, lastmod in zip(urls, lastmods or [None] * len(urls), strict=True):
-            outcomes.append(_crawl_in_batch(self, deps, ledger, url, force, job_id, lastmod))
+        with _keeping(deps, urls):
+            for url, lastmod in zip(urls, lastmods or [None] * len(urls), strict=True):
+                outcomes.append(_crawl_in_batch(self, deps, ledger, url, force, job_id, lastmod))
     finally:
         ledger.flush()
     if set(outcomes) & set(_CHANGED) or _redelivered(self):
         request_publish(deps.store, lambda delay: publish.apply_async(countdown=delay))
     return outcomes
+
+
+def _keeping(deps: Deps, urls: list[str]) -> AbstractContextManager[None]:
+    """A batch of one host's pages keeps the host's turn between its requests; one of
+    several hosts (queued before batches were by host) would hold them all, so keeps none."""
+    if len({urlsplit(url).netloc for url in urls}) == 1:
+        return deps.fetcher.keeping_turns()
+    return nullcontext()
 
 
 def _crawl_in_batch(

@@ -109,6 +109,7 @@ def crawl_url(
             deps.store.record_not_modified(url, now=now, lastmod=lastmod)
         log.debug("crawl.not_modified", url=url)
         return Outcome.NOT_MODIFIED
+    deps.fetcher.let_go()  # a batch keeps its host between 304s, not while it parses
     try:
         # After a redirect the final address is the page's own (a renamed slug, say).
         post = parse_post(page.body, page.final_url or url)
