@@ -8,8 +8,9 @@ only as `xhtml:link`s of the primary page, with no `<url>` and no lastmod of the
 
 Pages are the mirror's (tests/data/site), made unique per post (path, title), and built on
 request, so 2,000 posts of 640 KB cost no memory. Responses carry an ETag and answer
-If-None-Match with 304; `edit()` changes a post's title, and with it its ETag. The server
-sets TCP_NODELAY: headers and body go in two sends, which would otherwise stall ~40 ms.
+If-None-Match with 304 without building the page, as a real server answers from the
+validator; `edit()` changes a post's title, and with it its ETag. The server sets
+TCP_NODELAY: headers and body go in two sends, which would otherwise stall ~40 ms.
 """
 
 from __future__ import annotations
@@ -192,6 +193,11 @@ class SyntheticSite:
             body = (MIRROR / host / "robots.txt").read_bytes()
             return body, "text/plain", '"robots"'
         return None
+
+    def page_etag(self, host: str, path: str) -> str | None:
+        """The ETag a post page is served with (None: not a post page)."""
+        post = self._by_path.get((host, path))
+        return self._etag(post) if post is not None else None
 
     def _title(self, post: SynthPost) -> str:
         version = self._versions[post.url]

@@ -13,9 +13,11 @@ the next run rather than after feeds.publish's minute of staleness.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from feeds.publish import publish_changes
+from services.errors import StorageError
 from services.settings import Settings
 from services.storage import Store
 
@@ -27,8 +29,9 @@ DEBOUNCE = 0.5
 # A scheduled run that never happened (its worker was killed) stops blocking new asks after
 # this long; beat's minutely run and the broker's redelivery catch the lost one.
 DUE_LEASE = 10.0
-# Longer than a usual run; a killed publisher delays the next run by at most this. A run past
-# it may overlap the next, which is harmless (feeds.publish orders renderings by generation).
+# A killed publisher delays the next run by at most this; a live one renews it while it runs
+# (_renew). Were two runs to overlap, it would be harmless (feeds.publish orders renderings
+# by generation), only wasted.
 RUN_LEASE = 10.0
 # Events per read: a cold crawl's burst is rendered in one pass, each feed once.
 BATCH = 2000
@@ -49,8 +52,25 @@ def publish_once(store: Store, settings: Settings) -> int | None:
     token = store.take_lease(RUNNING, RUN_LEASE)
     if token is None:
         return None
+    done = threading.Event()
+    renewing = threading.Thread(target=_renew, args=(store, token, done), daemon=True)
+    renewing.start()
     try:
         store.end_lease(DUE)  # changes stored from here on ask for another run
         return publish_changes(store, settings, stale_after_ms=0, batch=BATCH)
     finally:
+        done.set()
+        renewing.join()
         store.end_lease(RUNNING, token)
+
+
+def _renew(store: Store, token: str, done: threading.Event) -> None:
+    """Keep the run's lease while it renders: a run longer than RUN_LEASE (thousands of
+    posts) would otherwise let a second run take over its pending events and render them
+    all again beside it. A killed run stops renewing, and its lease ends RUN_LEASE later."""
+    while not done.wait(RUN_LEASE / 3):
+        try:
+            if not store.renew_lease(RUNNING, token, RUN_LEASE):
+                return
+        except StorageError:
+            return  # Redis is away: the run itself fails or finishes, the lease expires

@@ -6,7 +6,7 @@ Pure apart from the clock: tasks pass in the settings and timeouts they run with
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -34,6 +34,18 @@ def alternate_hosts(due: Sequence[Any]) -> list[Any]:
         by_host.setdefault(urlsplit(page.url).netloc, []).append(page)
     queues = list(by_host.values())
     return [q[i] for i in range(max(map(len, queues), default=0)) for q in queues if i < len(q)]
+
+
+def host_batches(items: Sequence[T], size: int, url: Callable[[T], str]) -> list[list[T]]:
+    """Batches of at most `size` items of one host each (keeping each host's order), the
+    hosts in turn (www, tilda, www, ...): a worker keeps its batch's host between requests
+    (Fetcher.keeping_turns), while the next batch, of the other host, goes to another
+    worker side by side."""
+    by_host: dict[str, list[T]] = {}
+    for item in items:
+        by_host.setdefault(urlsplit(url(item)).netloc, []).append(item)
+    chunked = [batches(queue, size) for queue in by_host.values()]
+    return [c[i] for i in range(max(map(len, chunked), default=0)) for c in chunked if i < len(c)]
 
 
 def batch_size(crawl_delay: float) -> int:

@@ -11,20 +11,22 @@ from __future__ import annotations
 import atexit
 import os
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import structlog
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 
-from services.crawl import Deps, Outcome, build_deps, parse_lastmod, plan_crawl
+from services.crawl import Deps, Ledger, Outcome, build_deps, parse_lastmod, plan_crawl
 from services.crawl import crawl_url as crawl_one
 from services.errors import TransientFetchError
 from services.settings import Settings
 from workers._publishing import DEBOUNCE, publish_once, request_publish
-from workers._queueing import alternate_hosts, batch_size, batches, deadlines, seconds_until
+from workers._queueing import alternate_hosts, batch_size, deadlines, host_batches, seconds_until
 
 log = structlog.get_logger(__name__)
 
@@ -87,7 +89,8 @@ def discover(self: Any, force: bool = False, job_id: str | None = None, every: b
             "failures": failures,
         }
     )
-    for batch in batches(queued, batch_size(self.app.namfeeds_settings.crawl_delay)):
+    size = batch_size(self.app.namfeeds_settings.crawl_delay)
+    for batch in host_batches(queued, size, lambda pair: pair[0].url):
         # The message expires with its pages' queued marks: a crawl lost or stuck past its
         # deadline is dropped by the worker, and the next discovery queues the pages again.
         crawl_batch.apply_async(
@@ -110,11 +113,13 @@ def _claim(app: Any, deps: Deps, pages: list[Any], *, force: bool) -> list[tuple
     times = deadlines(
         datetime.now(UTC), len(pages), visibility=_visibility_timeout(app), crawl_delay=delay
     )
-    queued = []
-    for due, deadline in zip(pages, times, strict=True):
-        if force or deps.store.claim_queued(due.url, seconds_until(deadline, datetime.now(UTC))):
-            queued.append((due, deadline))
-    return queued
+    paired = list(zip(pages, times, strict=True))
+    if force:
+        return paired
+    now = datetime.now(UTC)
+    claims = [(due.url, seconds_until(deadline, now)) for due, deadline in paired]
+    claimed = deps.store.claim_queued_many(claims)
+    return [pair for pair, ok in zip(paired, claimed, strict=True) if ok]
 
 
 @_task("nam.crawl_batch")
@@ -129,21 +134,45 @@ def crawl_batch(
     A page that fails transiently is handed to a nam.crawl_url of its own, with a countdown,
     so the rest of the batch is not held back or crawled again."""
     deps = runtime(self.app)
+    # The batch's reads before its first request and its bookkeeping in one write after the
+    # last: an unchanged page costs no round trip of its own but its host's turn.
+    ledger = Ledger(deps.store, urls, job_id)
     outcomes = []
-    for url, lastmod in zip(urls, lastmods or [None] * len(urls), strict=True):
-        outcomes.append(_crawl_in_batch(self, deps, url, force, job_id, lastmod))
+    try:
+        with _keeping(deps, urls):
+            for url, lastmod in zip(urls, lastmods or [None] * len(urls), strict=True):
+                outcomes.append(_crawl_in_batch(self, deps, ledger, url, force, job_id, lastmod))
+    finally:
+        ledger.flush()
     if set(outcomes) & set(_CHANGED) or _redelivered(self):
         request_publish(deps.store, lambda delay: publish.apply_async(countdown=delay))
     return outcomes
 
 
+def _keeping(deps: Deps, urls: list[str]) -> AbstractContextManager[None]:
+    """A batch of one host's pages keeps the host's turn between its requests; one of
+    several hosts (queued before batches were by host) would hold them all, so keeps none."""
+    if len({urlsplit(url).netloc for url in urls}) == 1:
+        return deps.fetcher.keeping_turns()
+    return nullcontext()
+
+
 def _crawl_in_batch(
-    task: Any, deps: Deps, url: str, force: bool, job_id: str | None, lastmod: str | None
+    task: Any,
+    deps: Deps,
+    ledger: Ledger,
+    url: str,
+    force: bool,
+    job_id: str | None,
+    lastmod: str | None,
 ) -> str:
     outcome = Outcome.FAILED.value
     handed_off = False
     try:
-        outcome = crawl_one(url, deps=deps, force=force, lastmod=parse_lastmod(lastmod)).value
+        found = crawl_one(
+            url, deps=deps, force=force, lastmod=parse_lastmod(lastmod), ledger=ledger
+        )
+        outcome = found.value
     except TransientFetchError as exc:
         if task.app.namfeeds_settings.max_retries > 0:
             handed_off = True
@@ -155,10 +184,8 @@ def _crawl_in_batch(
             return "retrying"
         log.warning("crawl.gave_up", url=url, retries=0, error=str(exc))
     finally:
-        if not handed_off:
-            deps.store.release_queued(url)
-            if job_id:  # counted even when the crawl raised: the job must still finish
-                deps.store.count_job_outcome(job_id, outcome)
+        if not handed_off:  # counted even when the crawl raised: the job must still finish
+            ledger.page_done(url, outcome)
     return outcome
 
 

@@ -21,23 +21,27 @@ R = TypeVar("R")
 def counted(step: Callable[P, R]) -> Callable[P, R]:
     """Count the step's outcome (its value), or "transient" when it raises a transient
     failure for the caller to retry. A count that cannot be written never hides the step's
-    own result or error."""
+    own result or error. Given a batch's `ledger`, the count waits there for its write."""
 
     @functools.wraps(step)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         deps: Any = kwargs["deps"]
+        ledger: Any = kwargs.get("ledger")
         try:
             outcome = step(*args, **kwargs)
         except TransientFetchError:
-            _count(deps, "transient")
+            _count(deps, "transient", ledger)
             raise
-        _count(deps, str(getattr(outcome, "value", outcome)))
+        _count(deps, str(getattr(outcome, "value", outcome)), ledger)
         return outcome
 
     return wrapper
 
 
-def _count(deps: Any, outcome: str) -> None:
+def _count(deps: Any, outcome: str, ledger: Any) -> None:
+    if ledger is not None:  # a batch writes its counts with the rest of its bookkeeping
+        ledger.count_fetch(outcome)
+        return
     try:
         Gauges(deps.store.client).count_fetch(outcome)
     except StorageError as exc:

@@ -41,10 +41,10 @@ def plan_crawl(
     now = now or datetime.now(UTC)
     report = discover_report(deps.fetcher, deps.settings)
     plan = Plan(due=[], skipped=[], failures=list(report.failures))
-    for found in report.urls:
+    states = deps.store.get_fetch_states([found.url for found in report.urls])
+    revalidate_after = 0 if every else deps.settings.revalidate_after
+    for found, state in zip(report.urls, states, strict=True):
         lastmod = parse_lastmod(found.lastmod)
-        state = deps.store.get_fetch_state(found.url)
-        revalidate_after = 0 if every else deps.settings.revalidate_after
         if is_due(state, lastmod, now=now, revalidate_after=revalidate_after, force=force):
             plan.due.append(Due(found.url, lastmod))
         else:

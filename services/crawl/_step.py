@@ -16,12 +16,13 @@ from enum import StrEnum
 import structlog
 
 from services.crawl._counted import counted
+from services.crawl._ledger import Ledger
 from services.errors import FetchError, ParseError, TransientFetchError
 from services.fetch import DEFERRED, Fetcher, RedisHostGate, Validators
 from services.model import Post
 from services.parsing import parse_post
 from services.settings import Settings
-from services.storage import FetchInfo, Store
+from services.storage import FetchInfo, Known, Store
 
 log = structlog.get_logger(__name__)
 
@@ -77,13 +78,16 @@ def crawl_url(
     force: bool = False,
     now: datetime | None = None,
     lastmod: datetime | None = None,
+    ledger: Ledger | None = None,
 ) -> Outcome:
     """Fetch, parse and store one page. A transient failure is recorded and re-raised, so
     that the caller (Celery) can retry; anything else is recorded and reported as FAILED.
-    `lastmod` is the sitemap's for this page, remembered once the page is read."""
+    `lastmod` is the sitemap's for this page, remembered once the page is read. Within a
+    batch, the `ledger` answers the store's reads and keeps a 304 for the batch's write."""
     now = now or datetime.now(UTC)
-    _check_deferral(deps.store, url)
-    known = deps.store.get_fetch_state(url)
+    read = ledger.known(url) if ledger else None
+    _check_deferral(deps.store, url, read)
+    known = read.state if read else deps.store.get_fetch_state(url)
     validators = None
     if known is not None and not force:
         validators = Validators(etag=known.etag, last_modified=known.last_modified)
@@ -99,9 +103,13 @@ def crawl_url(
         _record_failure(deps.store, url, exc, exc.status, now, lastmod)
         return Outcome.FAILED
     if page.not_modified:
-        deps.store.record_not_modified(url, now=now, lastmod=lastmod)
+        if ledger:
+            ledger.not_modified(url, now=now, lastmod=lastmod)
+        else:
+            deps.store.record_not_modified(url, now=now, lastmod=lastmod)
         log.debug("crawl.not_modified", url=url)
         return Outcome.NOT_MODIFIED
+    deps.fetcher.let_go()  # a batch keeps its host between 304s, not while it parses
     try:
         # After a redirect the final address is the page's own (a renamed slug, say).
         post = parse_post(page.body, page.final_url or url)
@@ -130,10 +138,10 @@ def _deferred_by_server(exc: TransientFetchError, settings: Settings) -> bool:
     return waits and not exc.reason.startswith(DEFERRED)
 
 
-def _check_deferral(store: Store, url: str) -> None:
+def _check_deferral(store: Store, url: str, read: Known | None) -> None:
     """A deferred page is not asked for, and its recorded cause stays as it was; the
     TransientFetchError carries how long is left, for a retry to wait that long."""
-    deferral = store.deferred(url)
+    deferral = read.deferral if read else store.deferred(url)
     if deferral is not None:
         seconds, reason = deferral
         raise TransientFetchError(

@@ -9,6 +9,7 @@ and Retry-After honoured for the whole host, as a deferral when it is long (_ret
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Self
 from urllib.parse import urljoin, urlsplit
@@ -122,6 +123,16 @@ class Fetcher:
     def sitemaps(self, origin: str) -> tuple[str, ...]:
         """The Sitemap: lines of an origin's robots.txt (fetched once and cached)."""
         return self._robots.for_url(source_url(origin, self._allowed)).sitemaps
+
+    def keeping_turns(self) -> AbstractContextManager[None]:
+        """Within the block, a host's turn is kept between this thread's requests to it (the
+        crawl delay is still waited for): for a batch of one host's pages."""
+        return self._gate.keeping()
+
+    def let_go(self) -> None:
+        """Release the hosts kept so far (keeping_turns goes on): before a long piece of work
+        between requests, so that other workers may ask those hosts meanwhile."""
+        self._gate.let_go()
 
     def new_crawl(self) -> None:
         """A crawl starts: its retries get the whole `crawl_retry_budget` again."""

@@ -40,6 +40,15 @@ class HostGate(Protocol):
         """No turn on `host` starts for `seconds` from now (capped); never shortens a wait."""
         ...
 
+    def keeping(self) -> AbstractContextManager[None]:
+        """Within the block, this thread may keep a host between its turns (crawl delay
+        still kept between requests); released when the block ends."""
+        ...
+
+    def let_go(self) -> None:
+        """Release what this thread keeps now (see keeping)."""
+        ...
+
 
 @dataclass
 class _HostSlot:
@@ -70,6 +79,13 @@ class LocalHostGate:
                 yield
             finally:
                 slot.last_end = time.monotonic()
+
+    @contextmanager
+    def keeping(self) -> Iterator[None]:
+        yield  # a turn in this process costs no round trip: nothing to keep
+
+    def let_go(self) -> None:
+        pass
 
     def hold_off(self, host: str, seconds: float) -> None:
         until = time.monotonic() + min(max(seconds, 0.0), self._max_hold_off)

@@ -59,7 +59,14 @@ def exchange(
 
 def _reply(url: str, response: httpx.Response, limit: int, truncate: bool) -> Reply:
     status = response.status_code
-    if status == 304 or status in REDIRECT_STATUSES:
+    if status == 304:
+        # A 304 has no body (h11 reads none whatever the headers say), but its end must be
+        # read for the connection to go back to the pool: left unread, closing the response
+        # closed the connection, and each revalidation paid a new connection (and TLS).
+        for _ in response.iter_raw():
+            pass
+        return Reply(status, response.headers, b"")
+    if status in REDIRECT_STATUSES:
         return Reply(status, response.headers, b"")
     if status == 429 or status >= 500:
         wait = retry_after(response.headers.get("Retry-After"))

@@ -11,6 +11,7 @@ key is built in `keys`, under the `nam:` namespace.
     _posts     reading posts, versions, listings and counts
     _fetch     fetch state per URL and crawl summaries
     _outcomes  a 304 or a failure per URL, and the bounded index of failures
+    _batches   a crawl batch's reads and writes, one round trip each
     _stream    the change stream through consumer groups
     _feeds     rendered feeds and admin jobs
     _heartbeats  which workers and beats are alive
@@ -21,6 +22,7 @@ key is built in `keys`, under the `nam:` namespace.
 """
 
 from services.storage import _keys as keys
+from services.storage._batches import BatchRecord, Known, NotModified
 from services.storage._feeds import JOB_TTL_SECONDS
 from services.storage._fetch import CRAWLS_KEPT
 from services.storage._gauges import Gauges, GroupLag
@@ -52,6 +54,7 @@ __all__ = [
     "JOB_TTL_SECONDS",
     "STREAM_MAXLEN",
     "VOLATILE_FIELDS",
+    "BatchRecord",
     "Beat",
     "ChangeEvent",
     "FetchInfo",
@@ -59,6 +62,8 @@ __all__ = [
     "Gauges",
     "GroupLag",
     "Heartbeats",
+    "Known",
+    "NotModified",
     "Quarantined",
     "Store",
     "StoredFeed",

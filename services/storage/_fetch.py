@@ -7,7 +7,7 @@ with the post (_upsert).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import redis
@@ -25,6 +25,9 @@ from services.storage._codec import (
 from services.storage._records import FetchState
 
 CRAWLS_KEPT = 100
+# Commands per pipelined round trip when reading or marking every URL of a crawl: few enough
+# that one reply stays small, many enough that 2,000 URLs cost a handful of round trips.
+PIPELINE_CHUNK = 500
 
 _FETCH_TEXT = ("etag", "last_modified", "error", "post_id")
 _FETCH_TIMES = ("fetched_at", "lastmod")
@@ -38,7 +41,19 @@ class FetchMixin:
     @storage_errors("reading fetch state")
     def get_fetch_state(self, url: str) -> FetchState | None:
         raw = self.client.hgetall(keys.fetch_state(url))
-        return _fetch_state(raw) if raw else None
+        return fetch_state_of(raw) if raw else None
+
+    @storage_errors("reading fetch states")
+    def get_fetch_states(self, urls: Sequence[str]) -> list[FetchState | None]:
+        """get_fetch_state of each URL, in order, in one round trip per PIPELINE_CHUNK: a
+        crawl plan reads every discovered URL's state."""
+        found: list[FetchState | None] = []
+        for start in range(0, len(urls), PIPELINE_CHUNK):
+            pipe = self.client.pipeline(transaction=False)
+            for url in urls[start : start + PIPELINE_CHUNK]:
+                pipe.hgetall(keys.fetch_state(url))
+            found += [fetch_state_of(raw) if raw else None for raw in pipe.execute()]
+        return found
 
     @storage_errors("writing fetch state")
     def set_fetch_state(self, url: str, state: FetchState) -> None:
@@ -58,6 +73,18 @@ class FetchMixin:
         previous crawl still draining does not queue the same page twice. The mark expires,
         so a lost task frees its page."""
         return bool(self.client.set(keys.queued(url), 1, nx=True, ex=ttl_seconds))
+
+    @storage_errors("marking crawls queued")
+    def claim_queued_many(self, claims: Sequence[tuple[str, int]]) -> list[bool]:
+        """claim_queued of each (url, ttl_seconds), in order, one round trip per
+        PIPELINE_CHUNK."""
+        claimed: list[bool] = []
+        for start in range(0, len(claims), PIPELINE_CHUNK):
+            pipe = self.client.pipeline(transaction=False)
+            for url, ttl in claims[start : start + PIPELINE_CHUNK]:
+                pipe.set(keys.queued(url), 1, nx=True, ex=ttl)
+            claimed += [bool(done) for done in pipe.execute()]
+        return claimed
 
     @storage_errors("clearing a queued crawl")
     def release_queued(self, url: str) -> None:
@@ -104,7 +131,7 @@ class FetchMixin:
         return json_object(raw) if raw is not None else None
 
 
-def _fetch_state(raw: Mapping[Any, Any]) -> FetchState:
+def fetch_state_of(raw: Mapping[Any, Any]) -> FetchState:
     data = {as_text(k): as_text(v) for k, v in raw.items()}
     when = {name: as_time(data[name]) if name in data else None for name in _FETCH_TIMES}
     return FetchState(

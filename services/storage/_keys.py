@@ -142,6 +142,10 @@ def host_next(host: str) -> str:
     return f"nam:host:{host}:next"
 
 
+def host_wanted(host: str) -> str:
+    return f"nam:host:{host}:wanted"
+
+
 def lease(name: str) -> str:
     return f"nam:lease:{name}"
 

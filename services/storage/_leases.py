@@ -20,15 +20,23 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 
+# Extend the lease only if it is still ours.
+_RENEW_OWN_LEASE_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+
 
 class LeaseMixin:
     """Store's leases (nam:lease:<name>)."""
 
     client: redis.Redis
     _end_own_lease: Script
+    _renew_own_lease: Script
 
     def _init_leases(self) -> None:
         self._end_own_lease = self.client.register_script(_END_OWN_LEASE_LUA)
+        self._renew_own_lease = self.client.register_script(_RENEW_OWN_LEASE_LUA)
 
     @storage_errors("taking a lease")
     def take_lease(self, name: str, ttl_seconds: float) -> str | None:
@@ -44,3 +52,9 @@ class LeaseMixin:
             self.client.delete(keys.lease(name))
         else:
             self._end_own_lease(keys=[keys.lease(name)], args=[token])
+
+    @storage_errors("renewing a lease")
+    def renew_lease(self, name: str, token: str, ttl_seconds: float) -> bool:
+        """Give our lease `ttl_seconds` more from now; False if it is no longer ours."""
+        ms = int(ttl_seconds * 1000)
+        return bool(self._renew_own_lease(keys=[keys.lease(name)], args=[token, ms]))

@@ -9,6 +9,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from services.errors import StorageError
+from services.storage._batches import BatchMixin
 from services.storage._codec import storage_errors
 from services.storage._feeds import FeedMixin, JobMixin
 from services.storage._fetch import FetchMixin
@@ -28,6 +29,7 @@ class Store(
     OutcomeMixin,
     StreamMixin,
     FeedMixin,
+    BatchMixin,
     JobMixin,
     LeaseMixin,
 ):

@@ -71,6 +71,18 @@ def test_unchanged_page_costs_a_304(site: SiteServer) -> None:
     assert conditional.headers["if-modified-since"] == first.last_modified
 
 
+def test_revalidations_reuse_one_connection(site: SiteServer) -> None:
+    # A 304 left unread closed its connection: each revalidation opened a new one (a new TLS
+    # handshake on the real site).
+    with fetcher(site) as f:
+        first = f.get(site.url(WIX, POST))
+        for _ in range(5):
+            assert f.get(site.url(WIX, POST), first.validators).not_modified
+    asked = site.requests(path=POST)
+    assert [r.status for r in asked] == [200] + [304] * 5
+    assert len({r.client_port for r in asked}) == 1
+
+
 def test_edited_page_is_fetched_again_despite_old_validators(site: SiteServer) -> None:
     with fetcher(site) as f:
         first = f.get(site.url(WIX, POST))

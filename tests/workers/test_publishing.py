@@ -6,6 +6,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from typing import Any
+
+import pytest
 
 from services.settings import Settings
 from services.storage import Store
@@ -36,6 +40,26 @@ def test_only_one_run_renders_at_a_time(store: Store) -> None:
     assert publishing.publish_once(store, Settings()) is None
     store.end_lease(publishing.RUNNING, token)
     assert publishing.publish_once(store, Settings()) == 0
+
+
+def test_a_run_longer_than_its_lease_keeps_it(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A run over thousands of posts outlasts RUN_LEASE: it renews the lease, so no second run
+    # takes over its pending events and renders them all again beside it.
+    monkeypatch.setattr(publishing, "RUN_LEASE", 0.3)
+    others: list[str | None] = []
+
+    def long_run(*args: Any, **kwargs: Any) -> int:
+        for _ in range(4):
+            time.sleep(0.25)
+            others.append(store.take_lease(publishing.RUNNING, 5))
+        return 7
+
+    monkeypatch.setattr(publishing, "publish_changes", long_run)
+    assert publishing.publish_once(store, Settings()) == 7
+    assert others == [None] * 4
+    assert store.take_lease(publishing.RUNNING, 5) is not None  # ended with the run
 
 
 def test_a_crawl_that_changed_nothing_renders_nothing(
