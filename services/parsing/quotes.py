@@ -235,18 +235,20 @@ def split_names(attribution: str) -> list[str]:
 def _one_name(candidate: str, allow_lowercase_lead: bool) -> str | None:
     candidate = _strip_ends(candidate)
     tokens = candidate.replace(".", ". ").split()
+    start = 0
     if allow_lowercase_lead:
         start = len(tokens)
         while start > 0 and _is_name_token(tokens[start - 1]):
             start -= 1
-        tokens = tokens[start:]
-        limit = 6
-    else:
-        limit = 4
-    if not 1 <= len(tokens) <= limit or not all(_is_name_token(t) for t in tokens):
+        tokens = tokens[start:]  # each one a name token already
+        if not 1 <= len(tokens) <= 6:
+            return None
+    elif not 1 <= len(tokens) <= 4 or not all(_is_name_token(t) for t in tokens):
         return None
     if all(t.endswith(".") for t in tokens):
         return None  # initials alone name nobody
+    if start == 0:
+        return candidate  # every word is the name: `candidate` is stripped already
     return _suffix_with(candidate, "".join(tokens))
 
 
@@ -259,6 +261,8 @@ def _strip_ends(text: str) -> str:
 
 
 def _is_name_token(token: str) -> bool:
+    if not token[:1].isupper() and _COMBINING.match(token) is None:
+        return False  # most words: lowercase, and no stress mark before their first letter
     token = _COMBINING.sub("", token)
     return token[:1].isupper() and bool(_NAME_TOKEN.match(token))
 

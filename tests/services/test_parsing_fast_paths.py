@@ -10,7 +10,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.parsing import language
+from services.parsing import language, lean, quotes
 
 # Letters the language rules count, with quotes, spaces and punctuation around them.
 _ALPHABET = "aAzZ ,.!?\"«»„“”'ŭłćśźžčšńŬŁабвиИщъўЎіІ ёЁ—\n"
@@ -50,3 +50,55 @@ def test_language_fast_paths_on_known_texts() -> None:
     assert language.detect_language("123 ... !!") == "ru"  # no letters: the default
     assert language.detect_language("Łacinka: ŭ ł ć ś ź ž č š") == "be"
     assert language.detect_language("Мы працуем і будзем працаваць ў Вільні") == "be"
+
+
+_OLD_OPENING = re.compile(
+    rb"<(?:!--|(?:((?i:script|style))|((?i:title|textarea|xmp|iframe|noembed|noframes)))"
+    rb"(?=[\s/>]))"
+)
+_NAMES = b"script SCRIPT Style title TEXTAREA xmp Iframe noembed NOFRAMES div span Table input nav"
+_OPENERS = [b"<" + name for name in [*_NAMES.split(), b"!--", b"!doctype"]]
+_FRAGMENTS = _OPENERS + [b"</", b"-->", b">", b" ", b"/", b"a", b"\n",
+              b"ld+json", b"\xd0\xb0", b"<", b"s", b"n"]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=40))
+def test_lean_finds_the_openings_the_plain_pattern_finds(parts: list[bytes]) -> None:
+    html = b"".join(parts)
+    found = [(m.span(), m.groups()) for m in lean._OPENING.finditer(html)]
+    assert found == [(m.span(), m.groups()) for m in _OLD_OPENING.finditer(html)]
+
+
+def _reference_one_name(candidate: str, allow_lowercase_lead: bool) -> str | None:
+    candidate = quotes._strip_ends(candidate)
+    tokens = candidate.replace(".", ". ").split()
+    if allow_lowercase_lead:
+        start = len(tokens)
+        while start > 0 and _reference_name_token(tokens[start - 1]):
+            start -= 1
+        tokens = tokens[start:]
+        limit = 6
+    else:
+        limit = 4
+    if not 1 <= len(tokens) <= limit or not all(_reference_name_token(t) for t in tokens):
+        return None
+    if all(t.endswith(".") for t in tokens):
+        return None
+    return quotes._suffix_with(candidate, "".join(tokens))
+
+
+def _reference_name_token(token: str) -> bool:
+    token = re.sub("[\u0300-\u036f]", "", token)
+    return token[:1].isupper() and bool(quotes._NAME_TOKEN.match(token))
+
+
+_NAME_ALPHABET = "AaBbЛлТт.  \u0301\u00a0-'’,:;()1"
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.text(alphabet=_NAME_ALPHABET, max_size=40), st.booleans())
+def test_one_name_as_the_reference_reads_it(candidate: str, lowercase_lead: bool) -> None:
+    assert quotes._one_name(candidate, lowercase_lead) == _reference_one_name(
+        candidate, lowercase_lead
+    )
