@@ -102,3 +102,29 @@ def test_one_name_as_the_reference_reads_it(candidate: str, lowercase_lead: bool
     assert quotes._one_name(candidate, lowercase_lead) == _reference_one_name(
         candidate, lowercase_lead
     )
+
+
+def _reference_split_attribution(text: str) -> tuple[str, str | None]:
+    window = max(0, len(text) - quotes._TAIL_WINDOW)
+    for pattern in (quotes._PAREN_TAIL, quotes._DASH_TAIL, quotes._BARE_TAIL):
+        match = pattern.search(text, window)
+        if not match:
+            continue
+        before = quotes._trim(text[: match.start()])
+        if not before or before[-1] not in quotes.CLOSERS:
+            continue
+        name = quotes.name_from(match.group(1))
+        if name and quotes._names_the_speaker(match.group(1), name):
+            return before, name
+    return text, None
+
+
+_TAIL_PARTS = ["«Мы работаем", "»", '"', "”", " ", ", ", " — ", " – ", "(", ")", ".", "said ",
+               "С. Тихановская", "Pavel Latushka", "сказал ", "x" * 190, "¹"]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_TAIL_PARTS), max_size=14))
+def test_split_attribution_as_the_reference_splits(parts: list[str]) -> None:
+    text = "".join(parts)
+    assert quotes.split_attribution(text) == _reference_split_attribution(text)
