@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from services.model import LANGUAGES
 
@@ -62,17 +62,17 @@ class _Matcher:
     topics_of_group: tuple[tuple[tuple[str, bool], ...], ...]
 
 
-@dataclass(frozen=True)
-class _Hits:
+class _Hits(NamedTuple):
     """A topic's cue hits in one text: subject (strong) and weak ones, and where the first
-    one starts."""
+    one starts. A tuple: a section makes one per topic and text, and a frozen dataclass
+    costs several times as much to build."""
 
     strong: int
     weak: int
     first: int
 
     @property
-    def count(self) -> float:
+    def weighted(self) -> float:
         return self.strong + WEAK_WEIGHT * self.weak
 
 
@@ -103,8 +103,8 @@ def classify_section(
     in_question = _scan(question, matcher)
     in_answers = _scan_answers(answers, matcher)
     scores = {
-        slug: HEADING_WEIGHT * in_heading.get(slug, _NO_HITS).count
-        + QUESTION_WEIGHT * in_question.get(slug, _NO_HITS).count
+        slug: HEADING_WEIGHT * in_heading.get(slug, _NO_HITS).weighted
+        + QUESTION_WEIGHT * in_question.get(slug, _NO_HITS).weighted
         + in_answers.get(slug, 0)
         for slug in in_heading.keys() | in_question.keys() | in_answers.keys()
     }
@@ -141,27 +141,31 @@ def _lead(hits: Mapping[str, _Hits], scores: Mapping[str, float]) -> str | None:
     whole section dwells on more, then the one named first."""
     if not hits:
         return None
-    return min(hits, key=lambda slug: (-hits[slug].count, -scores[slug], hits[slug].first))
+    return min(hits, key=lambda slug: (-hits[slug].weighted, -scores[slug], hits[slug].first))
 
 
 def _scan_answers(answers: Sequence[str], matcher: _Matcher) -> dict[str, float]:
     """Per topic: cue hits over all answers, at most ANSWER_HIT_CAP from any one answer."""
     hits: dict[str, float] = {}
     for answer in answers:
-        for slug, found in _scan(answer, matcher).items():
-            hits[slug] = hits.get(slug, 0) + min(found.count, ANSWER_HIT_CAP)
+        for slug, (strong, weak, _) in _tallies(answer, matcher).items():
+            hits[slug] = hits.get(slug, 0) + min(strong + WEAK_WEIGHT * weak, ANSWER_HIT_CAP)
     return hits
 
 
 def _scan(text: str | None, matcher: _Matcher) -> dict[str, _Hits]:
     """Per topic: how many subject and weak cues matched in `text`, and where the first starts."""
+    return {slug: _Hits(*tally) for slug, tally in _tallies(text, matcher).items()}
+
+
+def _tallies(text: str | None, matcher: _Matcher) -> dict[str, list[int]]:
+    """_scan's counts as plain lists, [strong, weak, first]: a section's answers match dozens
+    of times, and only their counts are wanted."""
     if not text:
         return {}
     text = text.lower()
     if _NEEDS_NORMALIZING.search(text):  # most text has none: skip translate's per-char work
         text = text.translate(_NORMALIZE)
-    # Plain counters while matching, one _Hits per topic at the end: a section's answers
-    # match dozens of times.
     counts: dict[str, list[int]] = {}
     groups = matcher.topics_of_group
     for match in matcher.pattern.finditer(text):
@@ -170,7 +174,7 @@ def _scan(text: str | None, matcher: _Matcher) -> dict[str, _Hits]:
             if tally is None:
                 tally = counts[slug] = [0, 0, match.start()]
             tally[1 if weak else 0] += 1  # subject cues, then weak ones
-    return {slug: _Hits(strong, weak, first) for slug, (strong, weak, first) in counts.items()}
+    return counts
 
 
 @cache

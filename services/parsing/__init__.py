@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import replace
 from urllib.parse import unquote, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
 from services import people, topics
 from services.errors import ParseError
-from services.model import Cms, Post
+from services.model import Cms, Post, Section
 from services.parsing import qa, tilda, wix
 from services.parsing.budget import BudgetExceeded, check_budget
 from services.parsing.lean import lean_page
@@ -95,12 +94,15 @@ def _build(raw: RawPage, cms: Cms, url: str) -> Post:
         find_mentions=people.find_mentions,
         title=raw.title or "",
     )
+    # Built whole rather than through dataclasses.replace, which looks up the fields anew.
     tagged = tuple(
-        replace(
-            s,
+        Section(
+            heading=s.heading,
+            question=s.question,
             topics=topics.classify_section(
                 s.heading, s.question, [a.text for a in s.answers], language
             ),
+            answers=s.answers,
         )
         for s in sections
     )

@@ -92,6 +92,8 @@ class _Collector:
             self._breaks = 0
             return False
         parts, self._parts, self._breaks = self._parts, [], 0
+        if len(parts) == 1:
+            return self._flush_one(*parts[0])
         text = _join_lines("".join(t for t, _ in parts))
         if not text:
             return False
@@ -101,6 +103,19 @@ class _Collector:
         italic = bool(styled) and all(st & ITALIC for _, st in styled)
         lead = "" if bold else _bold_lead(parts)
         self.blocks.append(Block("para", text, bold, lead, italic))
+        return True
+
+    def _flush_one(self, part: str, style: int) -> bool:
+        """A paragraph of one style run, most of them: what flush's general case works out
+        for it, without the lists (gluing and a bold lead need two runs)."""
+        text = _join_lines(part)
+        if not text:
+            return False
+        if _STYLE_NEUTRAL.match(part):
+            lead = text if style & BOLD else ""  # `<b>:</b>` leads with itself
+            self.blocks.append(Block("para", text, False, lead, False))
+        else:
+            self.blocks.append(Block("para", text, bool(style & BOLD), "", bool(style & ITALIC)))
         return True
 
     def heading(self, text: str) -> None:

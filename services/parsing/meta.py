@@ -31,27 +31,50 @@ class HeadMeta:
     sections: list[str] = field(default_factory=list)
 
 
+# Everything read_head looks at, found in one selector pass (each query walks the whole
+# tree) and told apart below as the single selectors would, in document order.
+_HEAD_NODES = (
+    'meta[property], meta[name], link[rel="canonical"], link[rel=alternate][hreflang], '
+    'script[type="application/ld+json"], title'
+)
+
+
+def _attr_is(attrs: dict[str, str | None], name: str, value: str) -> bool:
+    """`[name=value]` as the selector engine matches it: ASCII letters in any case."""
+    found = attrs.get(name)
+    return found is not None and found.isascii() and found.lower() == value
+
+
 def read_head(tree: LexborHTMLParser) -> HeadMeta:
     meta = HeadMeta()
-    article = _json_ld_article(tree)
-    og = {
-        node.attrs.get("property") or node.attrs.get("name") or "": (
-            node.attrs.get("content") or ""
-        ).strip()
-        for node in tree.css("meta[property], meta[name]")
-    }
+    og: dict[str, str] = {}
+    scripts: list[LexborNode] = []
+    canonical = title = None
+    for node in tree.css(_HEAD_NODES):
+        tag, attrs = node.tag, node.attributes  # one dict: each attrs.get decodes anew
+        if tag == "meta":
+            og[attrs.get("property") or attrs.get("name") or ""] = (
+                attrs.get("content") or ""
+            ).strip()
+        elif tag == "script":
+            scripts.append(node)
+        elif tag == "title":
+            title = title or node
+        elif _attr_is(attrs, "rel", "canonical"):
+            canonical = canonical or node
+        else:  # link[rel=alternate][hreflang]
+            lang = _lang_code(attrs.get("hreflang"))
+            href = attrs.get("href")
+            if lang and href:
+                meta.alternates.setdefault(lang, href)
+    article = _json_ld_article(scripts)
     og_title = _OG_SUFFIX.sub("", og.get("og:title") or "")
-    meta.title = _first_text(article.get("headline"), og_title, _page_title(tree))
+    # the <title> only when the others say nothing: trimming its suffix is a regex's scan
+    meta.title = _first_text(article.get("headline"), og_title) or _first_text(_page_title(title))
     meta.published = _first_time(article.get("datePublished"), og.get("article:published_time"))
     meta.modified = _first_time(article.get("dateModified"), og.get("article:modified_time"))
     meta.language = _lang_code(article.get("inLanguage")) or _lang_code(og.get("og:locale"))
-    canonical = tree.css_first('link[rel="canonical"]')
     meta.canonical = (canonical.attrs.get("href") or None) if canonical else None
-    for link in tree.css("link[rel=alternate][hreflang]"):
-        lang = _lang_code(link.attrs.get("hreflang"))
-        href = link.attrs.get("href")
-        if lang and href:
-            meta.alternates.setdefault(lang, href)
     section = article.get("articleSection")
     if isinstance(section, str):
         meta.sections = [section]
@@ -65,8 +88,8 @@ def html_language(tree: LexborHTMLParser) -> str | None:
     return _lang_code(html.attrs.get("lang")) if html else None
 
 
-def _json_ld_article(tree: LexborHTMLParser) -> dict[str, Any]:
-    for script in tree.css('script[type="application/ld+json"]'):
+def _json_ld_article(scripts: list[LexborNode]) -> dict[str, Any]:
+    for script in scripts:
         try:
             data = json.loads(script.text(deep=True) or "")
         except (ValueError, RecursionError):
@@ -91,8 +114,7 @@ def _json_ld_items(data: Any) -> list[dict[str, Any]]:
     return found
 
 
-def _page_title(tree: LexborHTMLParser) -> str | None:
-    node = tree.css_first("title")
+def _page_title(node: LexborNode | None) -> str | None:
     if node is None:
         return None
     return _TITLE_SUFFIX.sub("", node.text(deep=True) or "").strip() or None

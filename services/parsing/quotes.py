@@ -22,6 +22,9 @@ _PAREN_TAIL = re.compile(r"\(\s*([^()]{2,90}?)\s*\)[\s.,;]*$")
 _DASH_TAIL = re.compile(r"[\s,]*[—–]\s*([^—–()\"«»“”„]{2,120}?)[\s.]*$")
 # a name right after the closing mark, with no parentheses or dash: `"…" A. Azarov.`
 _BARE_TAIL = re.compile(r"(?<=[»\"”])[\s,]+([^—–()\"«»“”„]{2,60}?)[\s.]*$")
+# Each tail pattern with the marks one of which any match of it holds (none: not checked;
+# a bare tail's closing mark may sit just before the window).
+_TAILS = ((_PAREN_TAIL, "("), (_DASH_TAIL, "—–"), (_BARE_TAIL, ""))
 _NAME_PREFIX_VERB = re.compile(r"\s+(?P<verb>[^\W\d_]+)$")
 # after the closing mark: a footnote (`»¹`, `"*`) or a stage remark (`(laughs)`, `(смеется)`)
 _TRAILER = re.compile(r"(?:(?<=[»\"”])[\d*†‡¹²³]{1,3}|\s*\([^\W\d_A-ZА-ЯЁІЎ][^()]{0,29}\))$")
@@ -65,7 +68,10 @@ def split_attribution(text: str) -> tuple[str, str | None]:
     # The tails are short: searching only the end keeps long answers from being scanned
     # position by position for a match anchored at `$`.
     window = max(0, len(text) - _TAIL_WINDOW)
-    for pattern in (_PAREN_TAIL, _DASH_TAIL, _BARE_TAIL):
+    tail = text[window:]
+    for pattern, marks in _TAILS:
+        if marks and not any(mark in tail for mark in marks):
+            continue  # the tail lacks the mark each of this pattern's matches holds
         match = pattern.search(text, window)
         if not match:
             continue
@@ -235,18 +241,20 @@ def split_names(attribution: str) -> list[str]:
 def _one_name(candidate: str, allow_lowercase_lead: bool) -> str | None:
     candidate = _strip_ends(candidate)
     tokens = candidate.replace(".", ". ").split()
+    start = 0
     if allow_lowercase_lead:
         start = len(tokens)
         while start > 0 and _is_name_token(tokens[start - 1]):
             start -= 1
-        tokens = tokens[start:]
-        limit = 6
-    else:
-        limit = 4
-    if not 1 <= len(tokens) <= limit or not all(_is_name_token(t) for t in tokens):
+        tokens = tokens[start:]  # each one a name token already
+        if not 1 <= len(tokens) <= 6:
+            return None
+    elif not 1 <= len(tokens) <= 4 or not all(_is_name_token(t) for t in tokens):
         return None
     if all(t.endswith(".") for t in tokens):
         return None  # initials alone name nobody
+    if start == 0:
+        return candidate  # every word is the name: `candidate` is stripped already
     return _suffix_with(candidate, "".join(tokens))
 
 
@@ -259,6 +267,8 @@ def _strip_ends(text: str) -> str:
 
 
 def _is_name_token(token: str) -> bool:
+    if not token[:1].isupper() and _COMBINING.match(token) is None:
+        return False  # most words: lowercase, and no stress mark before their first letter
     token = _COMBINING.sub("", token)
     return token[:1].isupper() and bool(_NAME_TOKEN.match(token))
 
