@@ -22,9 +22,9 @@ _PAREN_TAIL = re.compile(r"\(\s*([^()]{2,90}?)\s*\)[\s.,;]*$")
 _DASH_TAIL = re.compile(r"[\s,]*[—–]\s*([^—–()\"«»“”„]{2,120}?)[\s.]*$")
 # a name right after the closing mark, with no parentheses or dash: `"…" A. Azarov.`
 _BARE_TAIL = re.compile(r"(?<=[»\"”])[\s,]+([^—–()\"«»“”„]{2,60}?)[\s.]*$")
-# Each tail pattern with the marks one of which any match of it holds (none: not checked;
-# a bare tail's closing mark may sit just before the window).
-_TAILS = ((_PAREN_TAIL, "("), (_DASH_TAIL, "—–"), (_BARE_TAIL, ""))
+# Each tail pattern with the marks one of which any match of it holds, from the window's
+# start on (a bare tail's closing mark may sit just before the window: see split_attribution).
+_TAILS = ((_PAREN_TAIL, "("), (_DASH_TAIL, "—–"), (_BARE_TAIL, "»\"”"))
 _NAME_PREFIX_VERB = re.compile(r"\s+(?P<verb>[^\W\d_]+)$")
 # after the closing mark: a footnote (`»¹`, `"*`) or a stage remark (`(laughs)`, `(смеется)`)
 _TRAILER = re.compile(r"(?:(?<=[»\"”])[\d*†‡¹²³]{1,3}|\s*\([^\W\d_A-ZА-ЯЁІЎ][^()]{0,29}\))$")
@@ -68,7 +68,9 @@ def split_attribution(text: str) -> tuple[str, str | None]:
     # The tails are short: searching only the end keeps long answers from being scanned
     # position by position for a match anchored at `$`.
     window = max(0, len(text) - _TAIL_WINDOW)
-    tail = text[window:]
+    # One character before the window: a bare tail's match starts in the window, right
+    # after its closing mark. Holding more never makes a pattern match that would not.
+    tail = text[max(0, window - 1) :]
     for pattern, marks in _TAILS:
         if marks and not any(mark in tail for mark in marks):
             continue  # the tail lacks the mark each of this pattern's matches holds

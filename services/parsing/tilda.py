@@ -28,7 +28,7 @@ def looks_like_tilda(tree: LexborHTMLParser, url: str) -> bool:
 def _is_empty_line(node: LexborNode) -> bool:
     if node.tag == "p":
         return True
-    if node.tag != "div" or "t-redactor__text" not in (node.attrs.get("class") or ""):
+    if node.tag != "div" or "t-redactor__text" not in (node.attributes.get("class") or ""):
         return False
     # a text block that holds only an image is media between paragraphs, not an empty line
     return node.css_first("img, figure, iframe, video, picture") is None

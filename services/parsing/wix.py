@@ -42,7 +42,7 @@ def _is_media(node: LexborNode) -> bool:
     """Wix's viewers for images (with their captions), galleries, videos and embeds."""
     if node.tag not in ("div", "figure", "span"):
         return False
-    hook = (node.attrs.get("data-hook") or "").lower()
+    hook = (node.attributes.get("data-hook") or "").lower()  # one dict, not attrs' view
     return bool(hook) and any(word in hook for word in _MEDIA_HOOKS)
 
 
@@ -51,7 +51,7 @@ def _is_empty_line(node: LexborNode) -> bool:
     # line is its own `div`, not a `p` (shared/site/README.md).
     if node.tag == "p":
         return True
-    return node.tag == "div" and node.attrs.get("type") == "empty-line"
+    return node.tag == "div" and node.attributes.get("type") == "empty-line"
 
 
 def native_post_id(html: bytes, title: str) -> str | None:
