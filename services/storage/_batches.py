@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from services.storage import _keys as keys
-from services.storage._codec import as_text, iso, json_fields, storage_errors
+from services.storage._codec import json_fields, storage_errors
 from services.storage._feeds import JobMixin
-from services.storage._fetch import PIPELINE_CHUNK, fetch_state_of
+from services.storage._fetch import PIPELINE_CHUNK, deferral_of, fetch_state_of
+from services.storage._outcomes import queue_not_modified
 from services.storage._records import FetchState
 
 
@@ -68,10 +69,7 @@ class BatchMixin(JobMixin):
             for at in range(0, len(replies), 3):
                 raw, left, reason = replies[at : at + 3]
                 state = fetch_state_of(raw) if raw else None
-                deferral = None
-                if reason is not None and isinstance(left, int) and left > 0:
-                    deferral = (left / 1000, as_text(reason))
-                found.append(Known(state, deferral))
+                found.append(Known(state, deferral_of(left, reason)))
         return found
 
     @storage_errors("recording a crawl batch")
@@ -79,13 +77,7 @@ class BatchMixin(JobMixin):
         """Write what a batch learnt in one transaction; True when it finished its job."""
         pipe = self.client.pipeline(transaction=True)
         for checked in record.not_modified:
-            key = keys.fetch_state(checked.url)
-            fields = {"status": "304", "fetched_at": iso(checked.checked_at)}
-            if checked.lastmod is not None:
-                fields["lastmod"] = iso(checked.lastmod)
-            pipe.hset(key, mapping=fields)  # type: ignore[arg-type]
-            pipe.hdel(key, "error")
-            pipe.zrem(keys.FAILURES, checked.url)
+            queue_not_modified(pipe, checked.url, checked.checked_at, checked.lastmod)
         for outcome, count in record.fetches.items():
             pipe.hincrby(keys.FETCH_COUNTS, outcome, count)
         if record.released:

@@ -108,10 +108,7 @@ class FetchMixin:
         pipe = self.client.pipeline(transaction=True)
         pipe.pttl(keys.deferred(url))
         pipe.get(keys.deferred(url))
-        left, reason = pipe.execute()
-        if reason is None or not isinstance(left, int) or left <= 0:
-            return None
-        return left / 1000, as_text(reason)
+        return deferral_of(*pipe.execute())
 
     @storage_errors("listing fetched URLs")
     def fetch_urls(self) -> list[str]:
@@ -158,3 +155,11 @@ def _fetch_state_fields(state: FetchState) -> dict[FieldT, EncodableT]:
     if state.status is not None:
         fields["status"] = str(state.status)
     return fields
+
+
+def deferral_of(left: object, reason: bytes | str | None) -> tuple[float, str] | None:
+    """(seconds left, reason) from the PTTL and GET of a deferral key, or None when the URL
+    is not deferred (no key, or one that has just expired)."""
+    if reason is None or not isinstance(left, int) or left <= 0:
+        return None
+    return left / 1000, as_text(reason)

@@ -88,14 +88,8 @@ class OutcomeMixin:
     def record_not_modified(self, url: str, *, now: datetime, lastmod: datetime | None) -> None:
         """The page is what we have: when it was checked, and against which sitemap lastmod,
         decides the next check. One write, in one transaction."""
-        key = keys.fetch_state(url)
-        fields: dict[str, str] = {"status": "304", "fetched_at": iso(now)}
-        if lastmod is not None:
-            fields["lastmod"] = iso(lastmod)
         pipe = self.client.pipeline(transaction=True)
-        pipe.hset(key, mapping=fields)  # type: ignore[arg-type]
-        pipe.hdel(key, "error")
-        pipe.zrem(keys.FAILURES, url)
+        queue_not_modified(pipe, url, now, lastmod)
         pipe.execute()
 
     @storage_errors("listing failures")
@@ -133,3 +127,17 @@ class OutcomeMixin:
         failing, counts = pipe.execute()
         totals = {as_text(k): int(v) for k, v in counts.items()}
         return {"failing": int(failing), **{k: totals.get(k, 0) for k in ("recorded", "pruned")}}
+
+
+def queue_not_modified(
+    pipe: redis.client.Pipeline, url: str, checked_at: datetime, lastmod: datetime | None
+) -> None:
+    """The writes of a 304 on `pipe`: the state says when the page was checked and against
+    which lastmod, and the URL leaves the failures it was in."""
+    key = keys.fetch_state(url)
+    fields: dict[str, str] = {"status": "304", "fetched_at": iso(checked_at)}
+    if lastmod is not None:
+        fields["lastmod"] = iso(lastmod)
+    pipe.hset(key, mapping=fields)  # type: ignore[arg-type]
+    pipe.hdel(key, "error")
+    pipe.zrem(keys.FAILURES, url)
