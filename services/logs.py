@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import json as jsonlib
 import logging
+import math
 import os
 import select
 import sys
@@ -227,12 +228,9 @@ HEADS_KEPT = 4096
 
 
 def _json_value(value: Any) -> str:
-    if type(value) is float and -_BIG < value < _BIG:
+    if type(value) is float and math.isfinite(value):
         return repr(value)  # what json.dumps writes for a finite float, without its dispatch
     return jsonlib.dumps(value, ensure_ascii=False)
-
-
-_BIG = float("inf")
 
 
 def mute(logger: str) -> None:

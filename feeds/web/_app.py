@@ -81,11 +81,16 @@ def plain_feed_key(path: str, query: bytes) -> str | None:
     if match is None:
         return None
     if not query:
-        return f"{match.group(1)}.{match.group(2)}"
+        return stored_key(match.group(1), None, match.group(2))
     lang = query.removeprefix(b"lang=").decode("latin-1")
     if not query.startswith(b"lang=") or lang not in LANGUAGES:
         return None
-    return f"{match.group(1)}@{lang}.{match.group(2)}"
+    return stored_key(match.group(1), lang, match.group(2))
+
+
+def stored_key(base: str, lang: str | None, fmt: str) -> str:
+    """The key publishing stores a document under: `topics/x.atom`, `all/archive/3@ru.rss`."""
+    return f"{base}@{lang}.{fmt}" if lang else f"{base}.{fmt}"
 
 
 def feed_title(spec: FeedSpec) -> str:
@@ -110,12 +115,12 @@ class _App:
     def lean_routes(self) -> list[LeanRoute]:
         """What _lean answers from memory: stored feeds, then query feeds."""
         # a few hundred feed URLs are asked for over and over: match each one once
-        stored_key = functools.lru_cache(maxsize=4096)(plain_feed_key)
+        plain_key = functools.lru_cache(maxsize=4096)(plain_feed_key)
 
         def stored(path: str, query: bytes) -> str | None:
             if len(path) > LEAN_PATH_CHARS or len(query) > _LANG_QUERY_CHARS:
                 return None
-            return stored_key(path, query)
+            return plain_key(path, query)
 
         def queried(path: str, query: bytes) -> Hashable | None:
             fmt = _QUERY_FEEDS.get(path)
@@ -140,7 +145,7 @@ class _App:
             except QueryError as exc:
                 return _bad_request(str(exc))
         else:  # a stored feed, whatever other parameters (a tracker's, say) come with it
-            key, cache = f"{base}@{lang}.{fmt}" if lang else f"{base}.{fmt}", self.feeds
+            key, cache = stored_key(base, lang, fmt), self.feeds
         feed = await cache.get(key)
         if feed is None:
             return await run_in_threadpool(self.not_found, request)

@@ -127,7 +127,7 @@ class FeedCache:
     size: int = CACHE_SIZE
     max_bytes: int = MAX_BYTES
     clock: Callable[[], float] = time.monotonic
-    held: int = 0  # bytes of bodies kept
+    held: int = field(default=0, init=False)  # bytes of bodies kept
     _slots: OrderedDict[Hashable, _Slot] = field(default_factory=OrderedDict)
     _pending: dict[Hashable, asyncio.Future[CachedFeed | None]] = field(default_factory=dict)
     # the last failure and until when it stands: while Redis is down, requests fail fast

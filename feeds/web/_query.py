@@ -18,6 +18,7 @@ from typing import cast
 
 from starlette.datastructures import QueryParams
 
+from feeds.catalog import stored_name
 from feeds.publish import CONTENT_TYPES, etag_of, labels, render_items
 from feeds.render import (
     FeedSpec,
@@ -71,7 +72,7 @@ class QueryFeeds:
 
     def key(self, fmt: Fmt, query_string: bytes) -> QueryKey | None:
         """The cache key of a valid query on `all.<fmt>`; None when the request is no query
-        feed or a bad one (the full app says why: `problem`)."""
+        feed or a bad one (the full app's feed route says why, with a 400)."""
         if len(query_string) > KEPT_QUERY_CHARS:
             return self._parse_uncached(fmt, query_string)
         return self._parse(fmt, query_string)
@@ -130,7 +131,7 @@ class QueryFeeds:
         )
         # the feed key of `all.<fmt>`: a query feed takes the current feed's Cache-Control
         modified, kind = last_updated(entries), CONTENT_TYPES[fmt]
-        return StoredFeed(f"{spec.feed_key}.{fmt}", body, etag_of(body), modified, kind)
+        return StoredFeed(stored_name(spec, fmt), body, etag_of(body), modified, kind)
 
 
 def _title(query: Query) -> str:
