@@ -29,11 +29,7 @@ def alternate_hosts(due: Sequence[Any]) -> list[Any]:
     """The pages in turn from each host (www, tilda, www, ...), keeping each host's order.
     One request at a time per host: worker processes that take consecutive pages of one
     host wait on each other's turn, while pages of two hosts are fetched side by side."""
-    by_host: dict[str, list[Any]] = {}
-    for page in due:
-        by_host.setdefault(urlsplit(page.url).netloc, []).append(page)
-    queues = list(by_host.values())
-    return [q[i] for i in range(max(map(len, queues), default=0)) for q in queues if i < len(q)]
+    return _in_turn(_by_host(due, lambda page: page.url))
 
 
 def host_batches(items: Sequence[T], size: int, url: Callable[[T], str]) -> list[list[T]]:
@@ -41,11 +37,20 @@ def host_batches(items: Sequence[T], size: int, url: Callable[[T], str]) -> list
     hosts in turn (www, tilda, www, ...): a worker keeps its batch's host between requests
     (Fetcher.keeping_turns), while the next batch, of the other host, goes to another
     worker side by side."""
+    return _in_turn([batches(queue, size) for queue in _by_host(items, url)])
+
+
+def _by_host(items: Sequence[T], url: Callable[[T], str]) -> list[list[T]]:
+    """The items of each host, in their order, hosts in the order they first appear."""
     by_host: dict[str, list[T]] = {}
     for item in items:
         by_host.setdefault(urlsplit(url(item)).netloc, []).append(item)
-    chunked = [batches(queue, size) for queue in by_host.values()]
-    return [c[i] for i in range(max(map(len, chunked), default=0)) for c in chunked if i < len(c)]
+    return list(by_host.values())
+
+
+def _in_turn(queues: list[list[T]]) -> list[T]:
+    """The first of each queue, then the second of each, and so on."""
+    return [q[i] for i in range(max(map(len, queues), default=0)) for q in queues if i < len(q)]
 
 
 def batch_size(crawl_delay: float) -> int:
