@@ -69,6 +69,9 @@ class Settings:
     # One structured line per HTTP request; off where a proxy in front logs them already
     # (it costs the in-memory feed path a sixth to a third of its peak rate).
     access_log: bool = True
+    # Where publish runs also write every feed as a file (feeds.files), for a static server
+    # in front; None: Redis only.
+    feed_dir: Path | None = None
 
     @property
     def allowed_hosts(self) -> frozenset[str]:
@@ -145,6 +148,7 @@ class Settings:
             ),
             websub_hub=get("NAMFEEDS_WEBSUB_HUB", _base_url, None),
             access_log=get("NAMFEEDS_ACCESS_LOG", _switch, True),
+            feed_dir=get("NAMFEEDS_FEED_DIR", _data_dir, None),
         )
         _check_origin_map(settings)
         return settings

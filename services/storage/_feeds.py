@@ -155,6 +155,15 @@ class FeedMixin:
             return None
         return as_text(etag), as_time(last_modified)
 
+    @storage_errors("reading feeds' etags")
+    def feed_etags(self, feed_keys: list[str]) -> dict[str, str]:
+        """The stored etag of each feed that has one, in one round trip."""
+        pipe = self.client.pipeline(transaction=False)
+        for feed_key in feed_keys:
+            pipe.hget(keys.feed(feed_key), "etag")
+        replies = pipe.execute()
+        return {k: as_text(etag) for k, etag in zip(feed_keys, replies, strict=True) if etag}
+
     @storage_errors("counting publish failures")
     def count_publish_failures(self, failed: int) -> None:
         if failed:

@@ -140,6 +140,13 @@ VARIABLES = [
         ("hub.example.org", "ftp://hub.example.org"),
     ),
     Variable("NAMFEEDS_ACCESS_LOG", True, "OFF", False, ("maybe", "2", "enabled")),
+    Variable(
+        "NAMFEEDS_FEED_DIR",
+        None,
+        "/tmp/nam-feeds-settings-test/feeds",
+        Path("/tmp/nam-feeds-settings-test/feeds"),
+        ("/etc/passwd", "/etc/passwd/feeds", "/dev/null"),
+    ),
 ]
 BY_NAME = {v.name: v for v in VARIABLES}
 BAD = [(v.name, raw) for v in VARIABLES for raw in v.bad]
