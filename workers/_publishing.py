@@ -8,18 +8,27 @@ for the next run: no change waits for the next burst or for beat's safety net.
 
 Only the holder of the `publishing` lease renders. Knowing no other publisher runs, it takes
 over every event left pending at once, so events a killed worker had read are published by
-the next run rather than after feeds.publish's minute of staleness.
+the next run rather than after feeds.publish's minute of staleness. With NAMFEEDS_FEED_DIR
+set, every run ends by bringing the feed files a static server serves level with Redis
+(feeds.files), beat's minutely run included: a feed published elsewhere (the web app's
+start) reaches the files within a minute, an edit within its own run.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
+import structlog
+
+from feeds.files import export_feeds
 from feeds.publish import publish_changes
 from services.errors import StorageError
 from services.settings import Settings
 from services.storage import Store
+
+log = structlog.get_logger(__name__)
 
 DUE = "publish-due"
 RUNNING = "publishing"
@@ -57,7 +66,12 @@ def publish_once(store: Store, settings: Settings) -> int | None:
     renewing.start()
     try:
         store.end_lease(DUE)  # changes stored from here on ask for another run
-        return publish_changes(store, settings, stale_after_ms=0, batch=BATCH)
+        try:
+            return publish_changes(store, settings, stale_after_ms=0, batch=BATCH)
+        finally:
+            # what did render is exported even when some feeds failed
+            if settings.feed_dir is not None:
+                _export(store, settings.feed_dir)
     finally:
         done.set()
         renewing.join()
@@ -74,3 +88,12 @@ def _renew(store: Store, token: str, done: threading.Event) -> None:
                 return
         except StorageError:
             return  # Redis is away: the run itself fails or finishes, the lease expires
+
+
+def _export(store: Store, directory: Path) -> None:
+    """The files a static server serves, level with Redis. A failure is logged, not raised:
+    the server keeps the previous files, which are whole, and the next run tries again."""
+    try:
+        export_feeds(store, directory)
+    except (OSError, StorageError) as exc:
+        log.error("publish.export_failed", directory=str(directory), error=str(exc))
