@@ -18,7 +18,10 @@ COPY cli ./cli
 RUN /opt/nam-feeds/bin/pip install --no-cache-dir --no-deps --no-build-isolation .
 
 FROM python:3.12.8-slim-bookworm
-RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin nam
+# /srv/feeds: the worker writes feed files there for nginx (the compose `feeds` volume,
+# which takes this directory's owner when it is created)
+RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin nam \
+    && install -d -o nam -g nam -m 0755 /srv/feeds
 COPY --from=build /opt/nam-feeds /opt/nam-feeds
 USER 10001
 WORKDIR /home/nam

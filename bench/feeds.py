@@ -7,8 +7,8 @@ Servers, each one process on 127.0.0.1 serving the same `all.atom` bytes (50 ent
     bare ASGI         the bytes from memory under the app's uvicorn (uvloop, httptools): what
                       any Python app on this server could reach
     app               `nam-feeds web` over Redis, as deployed
-    compose path      nginx with deploy/nginx.conf (a caching proxy that revalidates) in
-                      front of that same app
+    compose path      nginx with deploy/nginx.conf in front of that same app: the stored feed
+                      from the file publishing exports (feeds.files), as compose serves it
 For 200 (no compression) and 304 (If-None-Match with the server's own tag, sent by a wrk Lua
 script that also counts any other status as wrong), after a discarded warm-up. Goals: the app
 >= 0.5x nginx for 200 and >= 0.3x for 304; the compose path >= 0.9x for both. Also prints the
@@ -35,6 +35,7 @@ import httpx
 from bench import machine, wait_until_answers
 from bench.nginx import compose_conf, free_port, run_nginx, static_conf
 from bench.wrk import WrkResult, run_wrk
+from feeds.files import export_feeds
 from feeds.publish import feeds_of_posts, publish_all, publish_feed
 from services.embedded_redis import EmbeddedRedis
 from services.model import Post
@@ -135,6 +136,7 @@ def _run(redis_url: str, tmp: Path, opts: argparse.Namespace) -> None:
     times = _render_times(store, settings, posts)
     feed, archive = store.get_feed("all.atom"), store.get_feed("all/archive/1.atom")
     assert feed is not None and archive is not None
+    export_feeds(store, tmp / "files")  # what the compose worker writes for its nginx
     store.close()
     (tmp / "static").mkdir()
     (tmp / "static" / "all.atom").write_bytes(feed.body)
@@ -182,7 +184,7 @@ def _servers(redis_url: str, tmp: Path) -> Iterator[dict[str, str]]:
         static = stack.enter_context(run_nginx(
             static_conf(static_port, tmp / "static"), tmp / "nginx-static", static_port))
         proxy = stack.enter_context(run_nginx(
-            compose_conf(proxy_port, f"127.0.0.1:{app_port}", tmp / "cache"),
+            compose_conf(proxy_port, f"127.0.0.1:{app_port}", tmp / "cache", tmp / "files"),
             tmp / "nginx-proxy", proxy_port))
         yield {"nginx": static + "/all.atom", "bare": bare, "app": app, "compose": proxy + FEED}
 

@@ -75,12 +75,13 @@ def free_port() -> int:
         return port
 
 
-def compose_conf(listen: int, upstream: str, cache_dir: Path) -> str:
-    """deploy/nginx.conf with its three `# local:` lines pointed at loopback and a scratch
-    cache; every other line is what compose runs."""
+def compose_conf(listen: int, upstream: str, cache_dir: Path, feed_dir: Path) -> str:
+    """deploy/nginx.conf with its `# local:` lines pointed at loopback, a scratch cache and
+    the directory feeds.files exports to; every other line is what compose runs."""
     text = DEPLOY_CONF.read_text()
     swaps = {
         "cache": lambda line: line.replace("/var/cache/nginx/feeds", str(cache_dir)),
+        "feeds": lambda line: line.replace("/srv/feeds", str(feed_dir)),
         "upstream": lambda line: re.sub(r"server \S+;", f"server {upstream};", line),
         "listen": lambda line: re.sub(r"listen \S+;", f"listen 127.0.0.1:{listen};", line),
     }

@@ -133,6 +133,23 @@ def test_apps_share_one_image_wait_for_health_and_read_an_env_file() -> None:
     assert services["beat"]["deploy"]["replicas"] == 1
 
 
+def test_the_worker_writes_the_feed_files_that_nginx_reads_read_only() -> None:
+    services = COMPOSE["services"]
+    worker, nginx = services["worker"], services["nginx"]
+    directory = worker["environment"]["NAMFEEDS_FEED_DIR"]
+    assert worker["environment"]["NAMFEEDS_REDIS_URL"] == services["web"]["environment"][
+        "NAMFEEDS_REDIS_URL"
+    ]
+    assert f"feeds:{directory}" in worker["volumes"] and "feeds" in COMPOSE["volumes"]
+    assert f"feeds:{directory}:ro" in nginx["volumes"]
+    # the volume is created with the worker's container, taking the image's owner of it
+    assert nginx["depends_on"]["worker"]["condition"] == "service_started"
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert f"install -d -o nam -g nam -m 0755 {directory}" in dockerfile
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    assert f"root {directory}/$feed_variant;" in conf
+
+
 def test_admin_token_is_never_committed() -> None:
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.fail("this test reads the git index: run it from a git checkout with git")

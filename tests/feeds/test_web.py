@@ -755,61 +755,6 @@ def test_a_client_leaving_mid_body_is_logged_at_info(
     assert not [r for r in caplog.records if r.levelno >= 30 or r.exc_info], caplog.records
 
 
-# ---------------------------------------------------------------- through nginx, as composed
-
-
-def test_nginx_with_the_compose_config_keeps_validators_gzip_and_health(
-    serve: Serve, mirror: list[Post], store: Store, tmp_path: Any
-) -> None:
-    from bench.nginx import compose_conf, free_port, run_nginx
-    from tests.conftest import require_program
-
-    require_program("nginx", "apt-get install nginx", "/usr/sbin/nginx")
-    app = serve()
-    upstream = str(app.base_url).removeprefix("http://").rstrip("/")
-    port = free_port()
-    direct = app.get("/feeds/all.atom", headers={"Accept-Encoding": "identity"})
-    conf = compose_conf(port, upstream, tmp_path / "cache")
-    with run_nginx(conf, tmp_path / "nginx", port) as base:
-        proxy = httpx.Client(base_url=base, timeout=10)
-        plain = {"Accept-Encoding": "identity"}
-        first = proxy.get("/feeds/all.atom", headers=plain)
-        assert first.status_code == 200 and first.content == direct.content
-        assert first.headers["etag"] == direct.headers["etag"]
-        assert first.headers["last-modified"] == direct.headers["last-modified"]
-        assert first.headers["vary"] == "Accept-Encoding"
-        cached = proxy.get("/feeds/all.atom", headers=plain)
-        # from nginx's copy (a slow machine may already be past the copy's one second)
-        assert cached.headers["x-cache-status"] in ("HIT", "REVALIDATED", "UPDATING", "STALE")
-        assert cached.content == direct.content
-        tag = first.headers["etag"]
-        revalidate = plain | {"If-None-Match": tag}
-        assert proxy.get("/feeds/all.atom", headers=revalidate).status_code == 304
-        since = {"If-Modified-Since": first.headers["last-modified"]}
-        assert proxy.get("/feeds/all.atom", headers=plain | since).status_code == 304
-        zipped = proxy.get("/feeds/all.atom", headers={"Accept-Encoding": "gzip, br"})
-        assert zipped.headers["content-encoding"] == "gzip" and zipped.content == direct.content
-        assert zipped.headers["etag"] != tag and zipped.headers["vary"] == "Accept-Encoding"
-        refused = proxy.get("/feeds/all.atom", headers={"Accept-Encoding": "gzip;q=0"})
-        assert "content-encoding" not in refused.headers and refused.headers["etag"] == tag
-        again = {"If-None-Match": zipped.headers["etag"], "Accept-Encoding": "gzip"}
-        assert proxy.get("/feeds/all.atom", headers=again).status_code == 304
-        head = proxy.head("/feeds/all.atom", headers=plain)
-        assert head.status_code == 200 and head.content == b""
-        assert proxy.get("/feeds/speakers/nobody-at-all.atom").status_code == 404
-        health = proxy.get("/healthz")
-        assert health.status_code == 200 and health.json()["redis"] == "ok"
-        assert "x-cache-status" not in health.headers  # health checks reach the app itself
-        # fresh: a published edit is served through nginx within a few seconds
-        store.upsert_post(dataclasses.replace(mirror[0], title="Through nginx"), now=CRAWLED)
-        publish_changes(store, SETTINGS)
-        deadline = time.monotonic() + 5
-        while b"Through nginx" not in proxy.get("/feeds/all.atom", headers=plain).content:
-            assert time.monotonic() < deadline, "nginx kept serving the old feed"
-            time.sleep(0.2)
-        proxy.close()
-
-
 class _CountingStore(Store):
     """The real store, counting its feed reads (Redis-wide counters would also count other
     clients of the same server)."""
