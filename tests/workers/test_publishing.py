@@ -3,13 +3,16 @@ again when a crawl changed nothing."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog.testing
 
 from services.settings import Settings
 from services.storage import Store
@@ -79,3 +82,26 @@ def test_a_crawl_that_changed_nothing_renders_nothing(
     assert first > 0
     crawl()
     assert _renders(store) == first, "an unchanged crawl rendered feeds again"
+
+
+def test_an_export_that_fails_is_logged_and_leaves_the_previous_files_whole(
+    store: Store, tmp_path: Path
+) -> None:
+    from feeds.files import file_of
+    from tests.feeds.test_publish import load_mirror
+
+    load_mirror(store)
+    settings = dataclasses.replace(Settings(), feed_dir=tmp_path)
+    assert publishing.publish_once(store, settings) is not None
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*.atom")}
+    assert before
+    # a feed's file can no longer be written (here: a directory stands at its path)
+    blocked = tmp_path / str(file_of("all.rss"))
+    blocked.unlink()
+    blocked.mkdir()
+    (tmp_path / "manifest.json").unlink()  # so every file is checked again
+    with structlog.testing.capture_logs() as logs:
+        assert publishing.publish_once(store, settings) == 0  # the run itself goes on
+    assert [e["event"] for e in logs if e["log_level"] == "error"] == ["publish.export_failed"]
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*.atom")} == before
+    assert not list(tmp_path.rglob(".*.*")), "a temporary file was left behind"
