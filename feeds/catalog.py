@@ -15,6 +15,15 @@ from services.people import all_people
 from services.storage import ChangeEvent
 from services.topics import all_topics
 
+# The path of every stored document, current or archive page, without language or format
+# (`topics/ukraine/archive/3`), and its formats: what the web app routes and the feed files
+# (feeds.files) name.
+DOCUMENT_PATH = (
+    r"(?:all|topics/[a-z0-9][a-z0-9-]*|speakers/[a-z0-9][a-z0-9-]*)"
+    r"(?:/archive/(?:open|[1-9][0-9]{0,8}))?"
+)
+FORMAT = r"atom|rss|json"
+
 
 def stored_name(spec: FeedSpec, fmt: Fmt) -> str:
     """Storage key of one rendered format: `topics/ukraine@ru.atom`."""

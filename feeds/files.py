@@ -32,6 +32,7 @@ from pathlib import Path
 
 import structlog
 
+from feeds.catalog import DOCUMENT_PATH, FORMAT
 from services.model import LANGUAGES
 from services.storage import Store
 
@@ -41,10 +42,7 @@ MANIFEST = "manifest.json"
 NO_LANGUAGE = "any"  # the directory of feeds in every language
 # Only names publishing makes become paths: a key in Redis is data, and `../x` is not a feed.
 _NAME = re.compile(
-    r"(?P<base>(?:all|topics/[a-z0-9][a-z0-9-]*|speakers/[a-z0-9][a-z0-9-]*)"
-    r"(?:/archive/(?:open|[1-9][0-9]{0,8}))?)"
-    r"(?:@(?P<lang>" + "|".join(LANGUAGES) + r"))?"
-    r"\.(?P<fmt>atom|rss|json)"
+    rf"(?P<base>{DOCUMENT_PATH})(?:@(?P<lang>{'|'.join(LANGUAGES)}))?\.(?P<fmt>{FORMAT})"
 )
 
 

@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from feeds.catalog import DOCUMENT_PATH, FORMAT
 from feeds.publish import PublishError, labels, publish_all, published_feeds
 from feeds.render import FeedSpec, Fmt, QueryError
 from feeds.web import _pages as pages
@@ -67,10 +68,7 @@ REDIS_TIMEOUT = 0.5  # seconds: a 503 well within a second of Redis hanging
 LEAN_PATH_CHARS = 200
 _LANG_QUERY_CHARS = len("lang=xx")
 # Every stored document, archive pages included (their Cache-Control is their own).
-_ANY_FEED_PATH = re.compile(
-    r"((?:all|topics/[a-z0-9][a-z0-9-]*|speakers/[a-z0-9][a-z0-9-]*)"
-    r"(?:/archive/(?:open|[1-9][0-9]{0,8}))?)\.(atom|rss|json)"
-)
+_ANY_FEED_PATH = re.compile(rf"({DOCUMENT_PATH})\.({FORMAT})")
 
 
 def plain_feed_key(path: str, query: bytes) -> str | None:
