@@ -15,6 +15,12 @@ always get a new mtime, and nginx a new ETag, even at the same size.
 `<dir>/manifest.json` names the ETag each file holds, so an export reads from Redis only the
 bodies that changed. An export holds `<dir>/.lock` (flock): exports from several processes
 take turns, and each reads Redis after taking it, so the last one leaves the latest bytes.
+
+A feed whose file cannot be written loses its files instead of keeping old ones: the server
+then passes its requests to the app, which serves the stored bytes, so a full disk or a bad
+permission costs speed, never freshness. Every export ends by deleting the files under the
+feed directories that no stored feed names (feeds no longer stored, temporary files of an
+export that was killed), whether or not the manifest knew of them.
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +47,13 @@ log = structlog.get_logger(__name__)
 
 MANIFEST = "manifest.json"
 NO_LANGUAGE = "any"  # the directory of feeds in every language
+# How long an export waits for another one to finish before giving up (the next publish run
+# tries again): a stuck exporter, on a hung disk say, must not stall publishing behind it.
+LOCK_WAIT = 30.0
+# How long deploy/nginx.conf lets nginx serve a replaced file's old bytes from an open
+# descriptor (open_file_cache_valid): whoever is told of new bytes (the WebSub hub) is told
+# after this, or would fetch the old ones.
+SERVER_FILE_CACHE = 1.0
 # Only names publishing makes become paths: a key in Redis is data, and `../x` is not a feed.
 _NAME = re.compile(
     rf"(?P<base>{DOCUMENT_PATH})(?:@(?P<lang>{'|'.join(LANGUAGES)}))?\.(?P<fmt>{FORMAT})"
@@ -59,44 +73,101 @@ def file_of(name: str) -> str | None:
 @dataclass(frozen=True)
 class Exported:
     written: int  # feeds whose files were (re)written
-    removed: int  # feeds no longer stored, whose files were deleted
     kept: int  # feeds whose files already held the stored bytes
+    removed: int  # files no stored feed names, deleted
+    failed: tuple[str, ...] = ()  # feeds whose files could not be written, and why
+
+
+class ExportBusy(TimeoutError):
+    """Another export held the directory for LOCK_WAIT seconds."""
 
 
 def export_feeds(store: Store, directory: Path) -> Exported:
     """Bring `directory` level with the feeds stored in Redis; what it did."""
     directory.mkdir(parents=True, exist_ok=True)
-    with _locked(directory / ".lock"):
+    with _locked(directory / ".lock", LOCK_WAIT):
         held = _read_manifest(directory / MANIFEST)
         paths = {n: f for n in store.feed_keys() if (f := file_of(n)) is not None}
         etags = store.feed_etags(list(paths))
-        written = kept = 0
-        gone = [name for name in held if name not in etags]
+        holds: dict[str, str] = {}  # the manifest to be: what each file holds after this run
+        failed: list[str] = []
+        replaced: set[Path] = set()
+        written = kept = removed = 0
         try:
             for name, etag in etags.items():
                 path = directory / paths[name]
                 if held.get(name) == etag and path.exists() and _gz(path).exists():
+                    holds[name] = etag
                     kept += 1
                     continue
                 feed = store.get_feed(name)
                 if feed is None:  # gone since the etags were read
                     continue
-                _write_feed(path, feed.body, feed.last_modified.timestamp())
-                held[name] = feed.etag
+                try:
+                    _write_feed(path, feed.body, feed.last_modified.timestamp())
+                except OSError as exc:
+                    failed.append(f"{paths[name]}: {exc}")
+                    _remove_quietly((path, _gz(path)))
+                    continue
+                holds[name] = feed.etag
+                replaced.add(path.parent)
                 written += 1
-            for name in gone:
-                if (relative := file_of(name)) is not None:
-                    for path in (directory / relative, _gz(directory / relative)):
-                        path.unlink(missing_ok=True)
-                del held[name]
+            removed = _sweep(directory, {p for n in holds for p in _pair(directory / paths[n])})
+            _sync_directories(replaced)
         finally:
             # after the files it names, so it never claims bytes a file does not hold (a
             # crash before this line leaves files it does not name: rewritten next time)
-            if written or gone:
-                _write_manifest(directory / MANIFEST, held)
-    if written or gone:
-        log.info("files.exported", written=written, removed=len(gone), kept=kept)
-    return Exported(written, len(gone), kept)
+            if holds != held:
+                _write_manifest(directory / MANIFEST, holds)
+    if failed:
+        log.error("files.write_failed", feeds=len(failed), first=failed[:3])
+    if written or removed or failed:
+        log.info("files.exported", written=written, removed=removed, kept=kept, failed=len(failed))
+    return Exported(written, kept, removed, tuple(failed))
+
+
+def _pair(path: Path) -> tuple[Path, Path]:
+    return path, _gz(path)
+
+
+def _sweep(directory: Path, expected: set[Path]) -> int:
+    """Delete what the feed directories hold beyond `expected`, and temporary manifests; how
+    many files went. Only files: an empty directory answers 404 like a missing one."""
+    removed = 0
+    for top in (NO_LANGUAGE, *LANGUAGES):
+        for root, _dirs, files in os.walk(directory / top / "feeds"):
+            for name in files:
+                path = Path(root, name)
+                if path not in expected:
+                    removed += _remove_quietly((path,))
+    removed += _remove_quietly(directory.glob(f".{MANIFEST}.*"))
+    return removed
+
+
+def _remove_quietly(paths: Iterable[Path]) -> int:
+    """Unlink each path that exists; how many went. A file that cannot go is left for the
+    next export to try again."""
+    count = 0
+    for path in paths:
+        try:
+            path.unlink()
+            count += 1
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            log.warning("files.remove_failed", path=str(path), error=str(exc))
+    return count
+
+
+def _sync_directories(directories: Iterable[Path]) -> None:
+    """Make the renames durable before the manifest names their files: after a power cut a
+    manifest must not claim a file whose new name the disk never got."""
+    for path in directories:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _gz(path: Path) -> Path:
@@ -145,7 +216,15 @@ def _write_manifest(path: Path, held: dict[str, str]) -> None:
 
 
 @contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def _locked(path: Path, wait: float) -> Iterator[None]:
     with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes, or the process dies
+        deadline = time.monotonic() + wait
+        while True:
+            try:  # released when the file closes, or the process dies
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise ExportBusy(f"{path} held by another export for {wait:.0f} s") from None
+                time.sleep(0.05)
         yield

@@ -4,14 +4,18 @@ moment, rewritten only when they move, and never a path that publishing did not 
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import gzip
 import json
 import threading
+import time
 from pathlib import Path
 
 import pytest
+import structlog.testing
 
-from feeds.files import MANIFEST, export_feeds, file_of
+from feeds import files as feed_files
+from feeds.files import MANIFEST, ExportBusy, export_feeds, file_of
 from feeds.publish import publish_changes
 from services.model import Post
 from services.storage import Store
@@ -113,7 +117,7 @@ def test_a_feed_no_longer_stored_loses_its_files(
     store.client.srem("nam:feeds", name)
     assert name not in store.feed_keys(), "the test must remove the feed the way the store keeps it"
     done = export_feeds(store, tmp_path)
-    assert done.removed == 1 and done.written == 0
+    assert done.removed == 2 and done.written == 0  # the file and its gzip
     assert name not in _files(tmp_path) and name + ".gz" not in _files(tmp_path)
     assert name not in json.loads((tmp_path / MANIFEST).read_text())
 
@@ -182,3 +186,65 @@ def test_exports_from_two_threads_take_turns_and_end_at_the_stored_bytes(
     for name in store.feed_keys():
         assert files[name].read_bytes() == store.get_feed(name).body  # type: ignore[union-attr]
     assert not [p for p in tmp_path.rglob(".*.*")], "temporary files were left"
+
+
+def test_files_no_stored_feed_names_are_swept_even_when_no_manifest_names_them(
+    store: Store, mirror: list[Post], tmp_path: Path
+) -> None:
+    export_feeds(store, tmp_path)
+    first = {name: p.read_bytes() for name, p in _files(tmp_path).items()}
+    # what an export killed halfway leaves (temporary files), and a feed stored no more whose
+    # manifest entry was lost with the manifest
+    strays = [
+        tmp_path / "any/feeds/.all.atom.k2j4x9",
+        tmp_path / "ru/feeds/topics/.x.rss.gz.a8b7c6",
+        tmp_path / "any/feeds/speakers/gone-for-good.atom",
+        tmp_path / "any/feeds/speakers/gone-for-good.atom.gz",
+        tmp_path / f".{MANIFEST}.q1w2e3",
+    ]
+    for stray in strays:
+        stray.parent.mkdir(parents=True, exist_ok=True)
+        stray.write_bytes(b"<feed>half</feed>")
+    (tmp_path / MANIFEST).unlink()
+    done = export_feeds(store, tmp_path)
+    assert done.removed == len(strays)
+    assert [p for p in strays if p.exists()] == []
+    assert {name: p.read_bytes() for name, p in _files(tmp_path).items()} == first
+
+
+def test_a_feed_that_cannot_be_written_loses_its_files_and_the_rest_are_written(
+    store: Store, mirror: list[Post], tmp_path: Path
+) -> None:
+    export_feeds(store, tmp_path)
+    # the gzip of one feed cannot be replaced: a non-empty directory stands at its path
+    blocked = tmp_path / "any/feeds/all.rss.gz"
+    blocked.unlink()
+    (blocked / "in-the-way").mkdir(parents=True)
+    store.upsert_post(dataclasses.replace(mirror[0], title="Written all the same"), now=CRAWLED)
+    publish_changes(store, SETTINGS)
+    with structlog.testing.capture_logs() as logs:
+        done = export_feeds(store, tmp_path)
+    assert [f.split(":")[0] for f in done.failed] == ["any/feeds/all.rss"]
+    assert [e["event"] for e in logs if e["log_level"] == "error"] == ["files.write_failed"]
+    # no stale bytes left to serve: the server asks the app, which has the edit
+    assert not (tmp_path / "any/feeds/all.rss").exists()
+    assert b"Written all the same" in (tmp_path / "any/feeds/all.atom").read_bytes()
+    assert "all.rss" not in json.loads((tmp_path / MANIFEST).read_text())
+    (blocked / "in-the-way").rmdir()
+    blocked.rmdir()
+    again = export_feeds(store, tmp_path)  # the next export writes it
+    assert again.failed == () and again.written == 1
+    assert (tmp_path / "any/feeds/all.rss").read_bytes() == store.get_feed("all.rss").body  # type: ignore[union-attr]
+
+
+def test_an_export_gives_up_on_a_directory_another_holds_too_long(
+    store: Store, mirror: list[Post], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(feed_files, "LOCK_WAIT", 0.3)
+    with (tmp_path / ".lock").open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # a stuck exporter
+        started = time.monotonic()
+        with pytest.raises(ExportBusy):
+            export_feeds(store, tmp_path)
+        assert time.monotonic() - started < 2
+    assert export_feeds(store, tmp_path).written > 0  # once it lets go

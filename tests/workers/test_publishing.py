@@ -85,9 +85,11 @@ def test_a_crawl_that_changed_nothing_renders_nothing(
 
 
 def test_an_export_that_fails_is_logged_and_leaves_the_previous_files_whole(
-    store: Store, tmp_path: Path
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from feeds.files import file_of
+    import fcntl
+
+    from feeds import files
     from tests.feeds.test_publish import load_mirror
 
     load_mirror(store)
@@ -95,13 +97,12 @@ def test_an_export_that_fails_is_logged_and_leaves_the_previous_files_whole(
     assert publishing.publish_once(store, settings) is not None
     before = {p: p.read_bytes() for p in tmp_path.rglob("*.atom")}
     assert before
-    # a feed's file can no longer be written (here: a directory stands at its path)
-    blocked = tmp_path / str(file_of("all.rss"))
-    blocked.unlink()
-    blocked.mkdir()
-    (tmp_path / "manifest.json").unlink()  # so every file is checked again
-    with structlog.testing.capture_logs() as logs:
-        assert publishing.publish_once(store, settings) == 0  # the run itself goes on
+    # another export holds the directory and does not let go (a hung disk, say)
+    monkeypatch.setattr(files, "LOCK_WAIT", 0.2)
+    with (tmp_path / ".lock").open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with structlog.testing.capture_logs() as logs:
+            assert publishing.publish_once(store, settings) == 0  # the run itself goes on
     assert [e["event"] for e in logs if e["log_level"] == "error"] == ["publish.export_failed"]
     assert {p: p.read_bytes() for p in tmp_path.rglob("*.atom")} == before
     assert not list(tmp_path.rglob(".*.*")), "a temporary file was left behind"
