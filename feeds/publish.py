@@ -14,7 +14,7 @@ generation, so the feed ends at the latest data.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 import structlog
@@ -192,9 +192,10 @@ def _publish_specs(
     settings: Settings,
     specs: Iterable[FeedSpec],
     touched: Mapping[FeedSpec, Collection[str]] | None = None,
+    on_stored: Callable[[], object] | None = None,
 ) -> set[str]:
-    """Render each feed; the feed keys that failed (logged, previous bytes kept). Then tell
-    the WebSub hub, when there is one, which feeds changed."""
+    """Render each feed; the feed keys that failed (logged, previous bytes kept). Then call
+    `on_stored`, and tell the WebSub hub, when there is one, which feeds changed."""
     failed: set[str] = set()
     changed: list[str] = []
     for spec in dict.fromkeys(specs):
@@ -205,6 +206,8 @@ def _publish_specs(
             log.exception("publish.failed", feed=spec.feed_key)
             failed.add(spec.feed_key)
     store.count_publish_failures(len(failed))
+    if on_stored is not None:
+        on_stored()
     if settings.websub_hub and changed:
         ping_hub(settings.websub_hub, changed, user_agent=settings.user_agent)
     return failed
@@ -220,6 +223,7 @@ def publish_changes(
     consumer: str = "publisher",
     stale_after_ms: int | None = None,
     batch: int | None = None,
+    on_stored: Callable[[], object] | None = None,
 ) -> int:
     """Consume the change stream: re-render only the feeds each event touches, then ack it.
 
@@ -227,7 +231,9 @@ def publish_changes(
     by default STALE_AFTER_MS; a caller that knows no other publisher runs may pass 0). Each
     feed is rendered once per `batch` events (BATCH). An event is acknowledged only when all
     its feeds rendered; the rest stay pending and PublishError is raised. Returns the number
-    of events published."""
+    of events published. `on_stored` is called after each batch's feeds are stored and
+    before the hub is told of them: whatever else serves the feeds (workers._publishing's
+    files) is brought level there, so the hub fetches the new bytes."""
     idle = STALE_AFTER_MS if stale_after_ms is None else stale_after_ms
     count = batch or BATCH
     done = 0
@@ -242,7 +248,7 @@ def publish_changes(
         for event in events:
             for spec in specs[event.event_id]:
                 touched.setdefault(spec, set()).add(event.post_id)
-        failed = _publish_specs(store, settings, list(touched), touched)
+        failed = _publish_specs(store, settings, list(touched), touched, on_stored)
         for event in events:
             if not failed & {s.feed_key for s in specs[event.event_id]}:
                 store.ack_change(GROUP, event.event_id)

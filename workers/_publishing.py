@@ -9,20 +9,23 @@ for the next run: no change waits for the next burst or for beat's safety net.
 Only the holder of the `publishing` lease renders. Knowing no other publisher runs, it takes
 over every event left pending at once, so events a killed worker had read are published by
 the next run rather than after feeds.publish's minute of staleness. With NAMFEEDS_FEED_DIR
-set, every run ends by bringing the feed files a static server serves level with Redis
-(feeds.files), beat's minutely run included: a feed published elsewhere (the web app's
-start) reaches the files within a minute, an edit within its own run.
+set, the feed files a static server serves are brought level with Redis (feeds.files) after
+each batch is rendered, before the WebSub hub is told of it, and at the end of every run,
+beat's minutely run included: a feed published elsewhere (the web app's start) reaches the
+files within a minute, an edit within its own run.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import structlog
 
-from feeds.files import export_feeds
+from feeds.files import SERVER_FILE_CACHE, Exported, export_feeds
 from feeds.publish import publish_changes
 from services.errors import StorageError
 from services.settings import Settings
@@ -66,8 +69,15 @@ def publish_once(store: Store, settings: Settings) -> int | None:
     renewing.start()
     try:
         store.end_lease(DUE)  # changes stored from here on ask for another run
+        export = (
+            None
+            if settings.feed_dir is None
+            else partial(_export_for_hub, store, settings.feed_dir, bool(settings.websub_hub))
+        )
         try:
-            return publish_changes(store, settings, stale_after_ms=0, batch=BATCH)
+            return publish_changes(
+                store, settings, stale_after_ms=0, batch=BATCH, on_stored=export
+            )
         finally:
             # what did render is exported even when some feeds failed
             if settings.feed_dir is not None:
@@ -90,10 +100,20 @@ def _renew(store: Store, token: str, done: threading.Event) -> None:
             return  # Redis is away: the run itself fails or finishes, the lease expires
 
 
-def _export(store: Store, directory: Path) -> None:
+def _export_for_hub(store: Store, directory: Path, hub: bool) -> None:
+    """Export a batch's feeds before the hub is told of them. A file that was replaced may be
+    served from nginx's open descriptor for SERVER_FILE_CACHE more, so the hub waits that
+    long: told at once, it would fetch the old bytes and push nothing new."""
+    exported = _export(store, directory)
+    if hub and exported is not None and exported.written:
+        time.sleep(SERVER_FILE_CACHE + 0.1)
+
+
+def _export(store: Store, directory: Path) -> Exported | None:
     """The files a static server serves, level with Redis. A failure is logged, not raised:
     the server keeps the previous files, which are whole, and the next run tries again."""
     try:
-        export_feeds(store, directory)
+        return export_feeds(store, directory)
     except (OSError, StorageError) as exc:
         log.error("publish.export_failed", directory=str(directory), error=str(exc))
+        return None

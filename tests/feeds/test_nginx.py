@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from services.settings import Settings
 from services.storage import Store
 from tests.conftest import require_program
 from tests.feeds.test_publish import CRAWLED, load_mirror
+from tests.feeds.test_websub import Hub, hub  # noqa: F401  (the hub fixture)
 from tests.reliability.webapp import run_web
 from workers import _publishing as publishing
 
@@ -165,3 +167,40 @@ def test_an_edit_reaches_readers_through_the_files_after_its_publish_run(
     assert new.headers["etag"] != old.headers["etag"]
     stale = PLAIN | {"If-None-Match": old.headers["etag"]}
     assert proxy.get("/feeds/all.atom", headers=stale).status_code == 200
+
+
+def test_the_hub_is_told_of_an_edit_once_nginx_serves_it(
+    deployed: Deployed,
+    store: Store,
+    hub: Hub,  # noqa: F811
+) -> None:
+    """A hub fetches what it is told of at once: told before the files are written, or while
+    nginx still serves a replaced file from its open descriptor, it pushes the old bytes."""
+    hub_url = hub.url.rstrip("/")  # as Settings keeps it
+    settings = dataclasses.replace(SETTINGS, feed_dir=deployed.files, websub_hub=hub_url)
+    hub.public_url, hub.feeds_base = SETTINGS.public_url, str(deployed.proxy.base_url).rstrip("/")
+    assert publishing.publish_once(store, settings) is not None  # the mirror's own events
+    paths = [url.removeprefix(SETTINGS.public_url) for url in hub.fetched]
+    stop = threading.Event()
+
+    def keep_open() -> None:  # readers keep every file's descriptor in nginx's cache
+        with httpx.Client(base_url=deployed.proxy.base_url, timeout=10) as reader:
+            while not stop.is_set():
+                for path in paths:
+                    reader.get(path, headers=PLAIN)
+
+    readers = threading.Thread(target=keep_open)
+    readers.start()
+    try:
+        time.sleep(0.5)
+        edited = dataclasses.replace(deployed.posts[0], title="Pushed by the hub")
+        store.upsert_post(edited, now=CRAWLED)
+        hub.fetched.clear()
+        assert publishing.publish_once(store, settings) >= 1
+    finally:
+        stop.set()
+        readers.join()
+    assert hub.problems == [] and SETTINGS.public_url + "/feeds/all.atom" in hub.fetched
+    for url, fetched in hub.fetched.items():
+        now = deployed.app.get(url.removeprefix(SETTINGS.public_url), headers=PLAIN).content
+        assert fetched == now, f"the hub fetched {url} before nginx served its new bytes"

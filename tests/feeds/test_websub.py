@@ -32,6 +32,7 @@ class Hub:
 
     def __init__(self) -> None:
         self.pings: list[list[str]] = []
+        self.fetched: dict[str, bytes] = {}  # what the hub got for each URL, when pinged
         self.problems: list[str] = []
         self.feeds_base: str | None = None  # where the hub fetches what the public URL names
         self.public_url = ""
@@ -74,6 +75,7 @@ class Hub:
         response = httpx.get(local, timeout=10)
         if response.status_code != 200:
             return [f"{url}: {response.status_code}"]
+        self.fetched[url] = response.content
         if url.split("?")[0].endswith(".json"):
             document = json.loads(response.content)
             links = {"self": document["feed_url"]}
