@@ -282,7 +282,7 @@ def test_up_stops_everything_when_a_child_keeps_dying(up: tuple[Up, str]) -> Non
         pytest.fail("`nam-feeds up` hung half-alive with a child that keeps dying")
     log = runner.log.read_text(errors="replace")
     assert code == 1, log[-3000:]
-    assert "web keeps exiting" in log
+    assert "web keeps exiting" in log, log[-3000:]
     time.sleep(0.5)
     assert _left_behind(marker, runner.redis_pids) == [], "processes were left behind"
 
