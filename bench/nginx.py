@@ -46,7 +46,7 @@ http {{
 """
 
 # The floor at its strongest: tcp_nopush sends headers and body in full packets, which made
-# static files faster here (and proxied cache hits slower, so deploy/nginx.conf leaves it off).
+# static files faster here (deploy/nginx.conf sets it where it serves feed files).
 _STATIC = """\
 server {{
     listen 127.0.0.1:{port};

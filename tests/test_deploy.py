@@ -150,6 +150,18 @@ def test_the_worker_writes_the_feed_files_that_nginx_reads_read_only() -> None:
     assert f"root {directory}/$feed_variant;" in conf
 
 
+def test_nginx_finds_a_file_for_every_language_the_app_serves_and_no_other() -> None:
+    from feeds.files import NO_LANGUAGE
+    from services.model import LANGUAGES
+
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    variants = conf[conf.index("map $args $feed_variant {") :].split("}", 1)[0]
+    match = re.search(r'"~\^lang=\(([a-z|]+)\)\$"\s+\$1;', variants)
+    assert match, variants
+    assert sorted(match[1].split("|")) == sorted(LANGUAGES)
+    assert re.search(rf'""\s+{NO_LANGUAGE};', variants), "feeds with no query: the `any` directory"
+
+
 def test_admin_token_is_never_committed() -> None:
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.fail("this test reads the git index: run it from a git checkout with git")

@@ -108,6 +108,9 @@ def test_files_answer_conditional_requests_and_gzip_per_coding(
     again = {"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["etag"]}
     not_modified = proxy.get("/feeds/all.atom", headers=again)
     assert not_modified.status_code == 304 and not_modified.headers["vary"] == "Accept-Encoding"
+    # a client behind a proxy (Via) takes gzip all the same; Vary tells the proxy to key on it
+    via = proxy.get("/feeds/all.atom", headers={"Accept-Encoding": "gzip", "Via": "1.1 cdn"})
+    assert via.headers["content-encoding"] == "gzip" and via.content == plain.content
     refused = proxy.get("/feeds/all.atom", headers={"Accept-Encoding": "gzip;q=0"})
     assert "content-encoding" not in refused.headers and refused.headers["etag"] == tag
     assert int(zipped.headers["content-length"]) < len(plain.content) // 2
@@ -125,6 +128,10 @@ def test_what_has_no_file_goes_to_the_app_and_nothing_else_is_served_from_the_di
         ours = proxy.get(url, headers=PLAIN)
         assert ours.status_code == 200 and "x-cache-status" in ours.headers, url
         assert ours.content == app.get(url, headers=PLAIN).content, url
+    # a language the app does not take (it is case-sensitive) is the app's to refuse
+    for url in ("/feeds/all.atom?lang=RU", "/feeds/all.atom?lang=ru&lang=en"):
+        ours, its = proxy.get(url, headers=PLAIN), app.get(url, headers=PLAIN)
+        assert ours.status_code == its.status_code and "x-cache-status" in ours.headers, url
     for url in (
         "/feeds/speakers/nobody-at-all.atom",
         "/feeds/%2e%2e/manifest.json",
@@ -204,3 +211,27 @@ def test_the_hub_is_told_of_an_edit_once_nginx_serves_it(
     for url, fetched in hub.fetched.items():
         now = deployed.app.get(url.removeprefix(SETTINGS.public_url), headers=PLAIN).content
         assert fetched == now, f"the hub fetched {url} before nginx served its new bytes"
+
+
+def test_a_feed_with_no_file_stays_fresh_through_the_cache(
+    deployed: Deployed, store: Store
+) -> None:
+    """Query feeds come from the app through nginx's cache: a copy is fresh for a second,
+    then revalidated, so an edit reaches them as it reaches the files."""
+    settings = dataclasses.replace(SETTINGS, feed_dir=deployed.files)
+    assert publishing.publish_once(store, settings) is not None
+    proxy, url = deployed.proxy, "/feeds/all.atom?q=sanctions"
+    before = deployed.app.get(url, headers=PLAIN)
+    assert before.status_code == 200 and b"Fresh through the cache" not in before.content
+    for _ in range(3):  # cached, then served from the cache
+        cached = proxy.get(url, headers=PLAIN)
+        assert cached.content == before.content and "x-cache-status" in cached.headers
+    edited = dataclasses.replace(deployed.posts[0], title="Fresh through the cache, on sanctions")
+    store.upsert_post(edited, now=CRAWLED)
+    changed = time.monotonic()
+    assert publishing.publish_once(store, settings) >= 1
+    assert b"Fresh through the cache" in deployed.app.get(url, headers=PLAIN).content
+    while b"Fresh through the cache" not in (now := proxy.get(url, headers=PLAIN)).content:
+        assert time.monotonic() - changed < 5, "the cache kept serving the copy before the edit"
+        time.sleep(0.2)
+    assert now.headers["etag"] != before.headers["etag"]
