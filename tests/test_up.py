@@ -91,6 +91,7 @@ def _wait_none_left(marker: str, redis_pids: set[int], seconds: float) -> list[i
 class Up:
     def __init__(self, bin_dir: Path, env: dict[str, str], port: int, log: Path) -> None:
         self.bin_dir, self.env, self.port, self.log = bin_dir, env, port, log
+        self.log_start = 0  # where this start's part of the log begins
         self.process: subprocess.Popen[bytes] | None = None
         self.redis_pids: set[int] = set()  # every embedded Redis it was seen running
 
@@ -99,10 +100,15 @@ class Up:
         return Path(self.env["NAMFEEDS_DATA_DIR"])
 
     def wait_serving(self, seconds: float = 60) -> None:
-        """Until the index page answers; notes the embedded Redis's pid."""
+        """Until `up` says it is up and the index page answers; notes the embedded Redis's
+        pid. (The page can answer before `up` has seen it does: a child that dies then is
+        one that died while starting, which stops everything at once.)"""
         assert self.process is not None
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline and self.process.poll() is None:
+            if b"nam-feeds is up" not in self.log.read_bytes()[self.log_start :]:
+                time.sleep(0.1)
+                continue
             try:
                 if httpx.get(f"http://127.0.0.1:{self.port}/", timeout=2).status_code == 200:
                     state = json.loads((self.data_dir / "embedded-redis.json").read_text())
@@ -118,6 +124,7 @@ class Up:
         self.process.send_signal(sig)
 
     def start(self, *extra: str) -> None:
+        self.log_start = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
                 [str(self.bin_dir / "nam-feeds"), "up", "--port", str(self.port), *extra],
