@@ -10,7 +10,7 @@
     _opml          the OPML documents
     _site          the HTML pages' handlers; _views, _html and _i18n shape, lay out and
                    word them (pure), with the Jinja2 templates in templates/
-    _pages         feed titles, the last-crawl line and the 404 page (pure)
+    _pages         feed titles, the last-crawl summary and the 404 page (pure)
     _api           the admin API: POST /api/recrawl, GET /api/jobs/{id}
     _health        /healthz from the heartbeats in Redis
     _metrics       /metrics: the numbers kept in Redis

@@ -1,4 +1,4 @@
-"""Feed titles, the last-crawl line of the index, and the 404 page that lists every feed.
+"""Feed titles, the index's summary of the last crawl, and the 404 page that lists every feed.
 
 Pure: feed specs, crawl records and labels in, HTML text out. The template and the people
 and topic registries are package data, read once; the caller looks up what is published.
@@ -33,13 +33,6 @@ def feed_title(spec: FeedSpec, names: Labels) -> str:
 
 
 _MOST_CAUSES = 3
-
-
-def last_crawl_line(record: Mapping[str, Any] | None) -> str:
-    """last_crawl_summary as a paragraph, marked when pages failed."""
-    failed = bool(record and record.get("failures"))
-    css = "last-crawl failed" if failed else "last-crawl"
-    return f'<p class="{css}">Last crawl: {escape(last_crawl_summary(record))}.</p>'
 
 
 def last_crawl_summary(record: Mapping[str, Any] | None) -> str:

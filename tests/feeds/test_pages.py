@@ -217,3 +217,16 @@ def test_page_text_is_escaped(serve: Serve, store: Store) -> None:  # noqa: F811
     assert "<script>alert" not in body and "<img src=x" not in body
     assert "&lt;script&gt;" in body
     assert gzip.decompress(gzip.compress(body.encode())) == body.encode()
+
+
+def test_the_last_crawls_errors_are_escaped_on_the_index(
+    serve: Serve,  # noqa: F811
+    store: Store,
+) -> None:
+    error = '<img src=x onerror="alert(3)">'
+    store.record_crawl(
+        {"finished": "2026-12-02T10:00:00+00:00", "failures": [{"url": "x", "error": error}]}
+    )
+    body = serve().get("/").text
+    line = body.split('id="last-crawl">', 1)[1].split("</p>", 1)[0]
+    assert "<img" not in line and "&lt;img src=x" in line and "1 failed" in line
