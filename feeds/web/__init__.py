@@ -1,6 +1,6 @@
 """Serving: the HTTP app over the feed bytes that publishing stored, and query feeds.
 
-    _app           routes and thin handlers; `create_app` and `serve`
+    _app           routes and thin handlers; `create_app`, `serve`, `server_options`
     _lean          GET/HEAD of feed URLs answered from memory, ahead of Starlette
     _cache         feed bytes, their gzip and response headers in memory, revalidated
                    against Redis at most every 0.1 s
@@ -15,10 +15,11 @@
     _health        /healthz from the heartbeats in Redis
     _metrics       /metrics: the numbers kept in Redis
     _access        request latency and the access lines, cheap enough for every request
-    _protocol      uvicorn's httptools protocol with a 64 KiB bound on the request head
+    _protocol      uvicorn's httptools protocol with a 64 KiB bound on the request head,
+                   answering fresh cached feeds from its parser callbacks
 """
 
 from feeds.web._access import ACCESS_LOGGER
-from feeds.web._app import create_app, serve
+from feeds.web._app import create_app, serve, server_options
 
-__all__ = ["ACCESS_LOGGER", "create_app", "serve"]
+__all__ = ["ACCESS_LOGGER", "create_app", "serve", "server_options"]

@@ -14,6 +14,7 @@ import contextlib
 import functools
 import re
 from collections.abc import AsyncIterator, Hashable
+from typing import Any
 
 import structlog
 import uvicorn
@@ -264,20 +265,24 @@ def serve(settings: Settings, redis_url: str, host: str = "127.0.0.1", port: int
     store = web_store(redis_url)
     try:
         app = create_app(settings, store, broker_url=broker_url(redis_url))
-        # log_config=None: uvicorn keeps the process's structured handler instead of its own
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            http=BoundedHttpToolsProtocol,
-            log_level="info",
-            log_config=None,
-            access_log=False,
-            # Nothing here reads the client's address or scheme (feed links come from
-            # public_url), so X-Forwarded-* would be parsed on every request for nothing;
-            # and the server's name is nobody's business.
-            proxy_headers=False,
-            server_header=False,
-        )
+        uvicorn.run(app, host=host, port=port, **server_options())
     finally:
         store.close()
+
+
+def server_options(**overrides: Any) -> dict[str, Any]:
+    """How uvicorn serves the app: its own protocol (feeds.web._protocol) over httptools, on
+    uvloop where there is one. Tests that start the app in process take the same."""
+    options: dict[str, Any] = {
+        "http": BoundedHttpToolsProtocol,
+        "log_level": "info",
+        # uvicorn keeps the process's structured handler instead of its own
+        "log_config": None,
+        "access_log": False,  # feeds.web._access writes one line per request
+        # Nothing here reads the client's address or scheme (feed links come from
+        # public_url), so X-Forwarded-* would be parsed on every request for nothing; and
+        # the server's name is nobody's business.
+        "proxy_headers": False,
+        "server_header": False,
+    }
+    return options | overrides

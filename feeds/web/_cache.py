@@ -138,6 +138,14 @@ class FeedCache:
     def __len__(self) -> int:
         return len(self._slots)
 
+    def fresh(self, key: Hashable) -> CachedFeed | None:
+        """The feed when a copy checked within `revalidate_after` is kept, else None: what
+        can be answered at once, with no await (feeds.web._protocol)."""
+        slot = self._slots.get(key)
+        if slot is not None and self.clock() - slot.checked < self.revalidate_after:
+            return slot.feed
+        return None
+
     async def get(self, key: Hashable) -> CachedFeed | None:
         """The feed, fresh within `revalidate_after`; None when there is no such feed.
         A StorageError (Redis down or hung past its timeout) is raised to every waiter."""

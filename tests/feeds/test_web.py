@@ -22,7 +22,7 @@ import uvicorn
 
 import feeds.web._app
 from feeds.publish import PublishError, publish_changes
-from feeds.web._app import create_app, etag_matches, not_modified
+from feeds.web._app import create_app, etag_matches, not_modified, server_options
 from feeds.web._cache import REVALIDATE_AFTER
 from feeds.web._conditional import accepts_gzip, matched_etag
 from services.broker import broker_url
@@ -65,7 +65,9 @@ def serve(store: Store, redis_url: str) -> Iterator[Serve]:
         if app is None:
             url = broker_url(redis_url) if with_broker else None
             app = create_app(settings, store, broker_url=url)
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=0, **server_options(log_level="warning")
+        )
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
@@ -269,7 +271,7 @@ def test_healthz_is_503_when_redis_is_down(serve: Serve) -> None:
 
     dead = Store.from_url("redis://127.0.0.1:1/0")
     app = _create(SETTINGS, dead)
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, **server_options(log_level="warning"))
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -599,7 +601,7 @@ def test_a_hung_redis_gives_503_with_retry_after_within_a_second(
     store = web_store(server.url)
     load_mirror(store)
     app = create_app(SETTINGS, store)
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, **server_options(log_level="warning"))
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()
@@ -740,6 +742,7 @@ def test_a_client_leaving_mid_body_is_logged_at_info(
         "Content-Type: application/json\r\nContent-Length: 4000\r\n\r\n"
     ).encode()
     with structlog.testing.capture_logs() as logs:
+
         def leave(sock: Any) -> None:
             sock.sendall(b'{"force": tr')
             time.sleep(0.2)
