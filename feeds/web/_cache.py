@@ -63,6 +63,13 @@ class CachedFeed:
     # what the loader compares to know the feed did not move without reading it (a query
     # feed's data generation); empty for stored feeds, whose ETag says it
     version: str = ""
+    # each header list above as the bytes of a response head, by the list's id (the feed
+    # holds the lists, so their ids stay theirs): feeds.web._protocol writes these
+    encoded: dict[int, bytes] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        for headers in (self.identity, self.zipped, *self.exact_304.values()):
+            self.encoded[id(headers)] = encode_headers(headers)
 
     @property
     def size(self) -> int:
@@ -99,6 +106,11 @@ class CachedFeed:
         return cls(
             etag, gz_tag, modified, stored.body, gz_body, common, identity, zipped, exact, version
         )
+
+
+def encode_headers(headers: Headers) -> bytes:
+    """Header lines as they go on the wire, each ended by CRLF."""
+    return b"".join(b"%s: %s\r\n" % pair for pair in headers)
 
 
 def _http_date(when: datetime) -> str:

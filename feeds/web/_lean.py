@@ -18,7 +18,7 @@ import structlog
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from feeds.web._access import LatencyHistogram, Series, log_access, log_request
-from feeds.web._cache import CachedFeed, FeedCache, Headers
+from feeds.web._cache import CachedFeed, FeedCache, Headers, encode_headers
 from feeds.web._conditional import accepts_gzip, matched_etag, not_modified
 from services.errors import StorageError
 
@@ -76,16 +76,21 @@ class LeanFeeds:
 
     def at_once(
         self, method: str, path: str, query: bytes, headers: list[tuple[bytes, bytes]]
-    ) -> tuple[int, Headers, bytes] | None:
+    ) -> tuple[int, bytes, bytes] | None:
         """The answer to a request that needs no await: a GET or HEAD of a feed a route knows,
-        whose cached copy is fresh. None for the rest, which go through __call__."""
+        whose cached copy is fresh, as its status, its header lines encoded and its body.
+        None for the rest, which go through __call__."""
         if method not in ("GET", "HEAD") or not path.startswith("/feeds/"):
             return None
         for key_of, cache in self.routes:
             key = key_of(path[7:], query)
             if key is not None:
                 feed = cache.fresh(key)
-                return None if feed is None else answer(feed, headers)
+                if feed is None:
+                    return None
+                status, chosen, body = answer(feed, headers)
+                lines = feed.encoded.get(id(chosen))
+                return status, encode_headers(chosen) if lines is None else lines, body
         return None
 
     def answered(self, method: str, path: str, status: int, seconds: float) -> None:

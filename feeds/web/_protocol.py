@@ -21,7 +21,9 @@ from typing import Any
 import httptools
 import structlog
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.server import ServerState
 
+from feeds.web._cache import encode_headers
 from feeds.web._lean import LeanFeeds
 
 log = structlog.get_logger(__name__)
@@ -32,6 +34,20 @@ _TOO_LARGE = (
     b"content-type: text/plain; charset=utf-8\r\ncontent-length: 32\r\nconnection: close\r\n"
     b"\r\nthe request head is over 64 KiB\n"
 )
+
+
+_server_headers: object = None  # uvicorn's default headers (the date) when last encoded
+_server_encoded = b""
+
+
+def _server_lines(state: ServerState) -> bytes:
+    """uvicorn's default headers as header lines, encoded once per list: uvicorn makes a new
+    list when the second changes."""
+    global _server_headers, _server_encoded
+    headers = state.default_headers
+    if headers is not _server_headers:
+        _server_headers, _server_encoded = headers, encode_headers(headers)
+    return _server_encoded
 
 
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
@@ -128,15 +144,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         found = lean.at_once(verb, path, url.query or b"", self.headers)
         if found is None:
             return None
-        status, headers, body = found
+        status, lines, body = found
         keep_alive = self.parser.get_http_version() != "1.0" and self.parser.should_keep_alive()
-        head = [STATUS_LINE[status]]
-        for name, value in (*self.server_state.default_headers, *headers):
-            head += (name, b": ", value, b"\r\n")
-        if not keep_alive:
-            head.append(b"connection: close\r\n")
-        head.append(b"\r\n")
-        parts = [b"".join(head)]
+        close = b"" if keep_alive else b"connection: close\r\n"
+        parts = [STATUS_LINE[status] + _server_lines(self.server_state) + lines + close + b"\r\n"]
         if verb == "GET" and body:
             parts.append(body)
         return verb, path, status, parts, keep_alive, start
