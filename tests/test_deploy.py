@@ -162,6 +162,14 @@ def test_nginx_finds_a_file_for_every_language_the_app_serves_and_no_other() -> 
     assert re.search(rf'""\s+{NO_LANGUAGE};', variants), "feeds with no query: the `any` directory"
 
 
+def test_the_hub_is_told_after_nginx_can_have_seen_a_replaced_file() -> None:
+    from feeds.files import SERVER_FILE_CACHE
+
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    valid = re.search(r"^\s*open_file_cache_valid (\d+)s;", conf, re.MULTILINE)
+    assert valid and int(valid[1]) <= SERVER_FILE_CACHE
+
+
 def test_admin_token_is_never_committed() -> None:
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.fail("this test reads the git index: run it from a git checkout with git")

@@ -15,9 +15,13 @@ from tests.workers.test_pipeline import POSTS, run_crawl
 
 
 def _level(store: Store, directory: Path) -> bool:
-    """Every stored feed's file holds its stored bytes."""
+    """Every stored feed's file holds its stored bytes, and the manifest says so (it is
+    written last: an export caught between its files and its manifest is not done)."""
     names = store.feed_keys()
     if not names or not (directory / MANIFEST).exists():
+        return False
+    held = json.loads((directory / MANIFEST).read_text())
+    if held != {name: store.get_feed(name).etag for name in names}:  # type: ignore[union-attr]
         return False
     for name in names:
         relative = file_of(name)
@@ -40,8 +44,7 @@ def test_the_workers_publish_run_exports_the_feeds_it_stored(
         job = run_crawl(store, redis_url)
         assert job["new"] == len(POSTS)
         wait_for(lambda: _level(store, files), 30, "the feed files to match the stored feeds")
-        held = json.loads((files / MANIFEST).read_text())
-        assert set(held) == set(store.feed_keys()) and len(held) > 20
+        assert len(json.loads((files / MANIFEST).read_text())) > 20
         # an `all` feed that holds every crawled post, read from the file nginx would serve
         body = (files / "any/feeds/all.atom").read_bytes()
         assert body.count(b"<entry") == len(POSTS)
