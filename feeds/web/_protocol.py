@@ -80,10 +80,20 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         if self._head_bytes > MAX_HEAD and not self.transport.is_closing():
             self._refuse()
 
+    def on_message_begin(self) -> None:
+        # An answer given at once arms the keep-alive timer while the rest of the read is
+        # still parsed; a request read after it must not run under that timer.
+        self._unset_keepalive_if_required()
+        super().on_message_begin()
+
     def on_headers_complete(self) -> None:
         self._in_head = False
         if self._lean is not None and self._idle():
-            self._at_once = self._answer_at_once(self._lean)
+            try:
+                self._at_once = self._answer_at_once(self._lean)
+            except Exception:  # raised in a parser callback it would be a bare 400 and a close
+                log.exception("web.answer_at_once_failed")
+                self._at_once = None
             if self._at_once is not None:
                 return
         super().on_headers_complete()

@@ -217,3 +217,38 @@ def test_only_a_fresh_cached_copy_is_answered_at_once(
         assert app.at_once(method, path, b"", []) is None, (method, path)
     time.sleep(0.6)  # then it is revalidated with Redis, which takes an await
     assert app.at_once("GET", "/feeds/all.atom", b"", []) is None
+
+
+def test_a_request_read_behind_an_answer_given_at_once_is_not_cut_by_the_keep_alive_timer(
+    serve: Serve,  # noqa: F811
+    mirror_loaded: list[Post],
+) -> None:
+    client = serve(SETTINGS, timeout_keep_alive=1)
+    assert client.get("/feeds/all.atom").status_code == 200
+    body = b'{"force": false}'
+    head = _request(
+        "POST",
+        "/api/recrawl",
+        f"Authorization: Bearer {SETTINGS.admin_token}",
+        "Content-Type: application/json",
+        f"Content-Length: {len(body)}",
+    )
+    with _connect(client) as sock:
+        # a feed answered at once, then a request whose body comes after the keep-alive time
+        sock.sendall(_request("GET", "/feeds/all.atom") + head)
+        time.sleep(1.6)
+        sock.sendall(body)
+        (first, _, _), (second, _, answer) = _responses(sock, ["GET", "POST"])
+    assert first == 200
+    assert second == 202, answer  # queued, not cut off with the connection
+
+
+@pytest.mark.parametrize(
+    "since",
+    ["Mon, 01 Jan 99999999999999999999 00:00:00 GMT", "Fri, 31 Dec 9999 23:59:59 -0100"],
+)
+def test_a_date_out_of_range_is_ignored_as_an_invalid_one(client: httpx.Client, since: str) -> None:
+    # RFC 9110 section 13.1.3: an invalid If-Modified-Since is as if it were absent
+    for path in ("/feeds/all.atom", "/feeds/all%2Eatom"):  # at once, and through ASGI
+        answer = client.get(path, headers={"If-Modified-Since": since})
+        assert answer.status_code == 200 and answer.content, (path, since)

@@ -60,13 +60,17 @@ def serve(store: Store, redis_url: str) -> Iterator[Serve]:
     running: list[tuple[uvicorn.Server, threading.Thread, httpx.Client]] = []
 
     def start(
-        settings: Settings = SETTINGS, *, with_broker: bool = True, app: Any = None
+        settings: Settings = SETTINGS,
+        *,
+        with_broker: bool = True,
+        app: Any = None,
+        **options: Any,
     ) -> httpx.Client:
         if app is None:
             url = broker_url(redis_url) if with_broker else None
             app = create_app(settings, store, broker_url=url)
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=0, **server_options(log_level="warning")
+            app, host="127.0.0.1", port=0, **server_options(log_level="warning", **options)
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)
