@@ -113,10 +113,11 @@ def export_feeds(store: Store, directory: Path) -> Exported:
                 replaced.add(path.parent)
                 written += 1
             removed = _sweep(directory, {p for n in holds for p in _pair(directory / paths[n])})
-            _sync_directories(replaced)
         finally:
-            # after the files it names, so it never claims bytes a file does not hold (a
-            # crash before this line leaves files it does not name: rewritten next time)
+            # after the files it names are durable, so it never claims bytes a file does not
+            # hold (a crash before this line leaves files it does not name: rewritten next
+            # time); also when the run stopped halfway, for what it did write
+            _sync_directories(replaced)
             if holds != held:
                 _write_manifest(directory / MANIFEST, holds)
     if failed:

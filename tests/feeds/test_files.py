@@ -248,3 +248,39 @@ def test_an_export_gives_up_on_a_directory_another_holds_too_long(
             export_feeds(store, tmp_path)
         assert time.monotonic() - started < 2
     assert export_feeds(store, tmp_path).written > 0  # once it lets go
+
+
+def test_an_export_stopped_halfway_syncs_what_it_wrote_before_its_manifest_names_it(
+    store: Store, mirror: list[Post], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from services.errors import StorageError
+
+    export_feeds(store, tmp_path)
+    store.upsert_post(dataclasses.replace(mirror[0], title="Halfway"), now=CRAWLED)
+    publish_changes(store, SETTINGS)
+    steps: list[str] = []
+    sync, write = feed_files._sync_directories, feed_files._write_manifest
+    monkeypatch.setattr(
+        feed_files, "_sync_directories", lambda dirs: (steps.append("sync"), sync(dirs))[1]
+    )
+    monkeypatch.setattr(
+        feed_files, "_write_manifest", lambda *a: (steps.append("manifest"), write(*a))[1]
+    )
+    reads = 0
+    get_feed = store.get_feed
+
+    def failing_get_feed(name: str) -> object:
+        nonlocal reads
+        reads += 1
+        if reads == 3:  # Redis goes away after two changed feeds were written
+            raise StorageError("Redis went away")
+        return get_feed(name)
+
+    monkeypatch.setattr(store, "get_feed", failing_get_feed)
+    with pytest.raises(StorageError):
+        export_feeds(store, tmp_path)
+    assert steps == ["sync", "manifest"]
+    held = json.loads((tmp_path / MANIFEST).read_text())
+    monkeypatch.setattr(store, "get_feed", get_feed)
+    written = [n for n in held if n in store.feed_keys() and held[n] == get_feed(n).etag]  # type: ignore[union-attr]
+    assert len(written) == len(held) >= 2  # what was written before it stopped, no more
