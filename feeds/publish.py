@@ -192,10 +192,11 @@ def _publish_specs(
     settings: Settings,
     specs: Iterable[FeedSpec],
     touched: Mapping[FeedSpec, Collection[str]] | None = None,
-    on_stored: Callable[[], object] | None = None,
+    on_stored: Callable[[], bool] | None = None,
 ) -> set[str]:
     """Render each feed; the feed keys that failed (logged, previous bytes kept). Then call
-    `on_stored`, and tell the WebSub hub, when there is one, which feeds changed."""
+    `on_stored`, and tell the WebSub hub, when there is one, which feeds changed, unless
+    `on_stored` said the new bytes are not served yet."""
     failed: set[str] = set()
     changed: list[str] = []
     for spec in dict.fromkeys(specs):
@@ -206,9 +207,11 @@ def _publish_specs(
             log.exception("publish.failed", feed=spec.feed_key)
             failed.add(spec.feed_key)
     store.count_publish_failures(len(failed))
-    if on_stored is not None:
-        on_stored()
-    if settings.websub_hub and changed:
+    served = on_stored() if on_stored is not None else True
+    if settings.websub_hub and changed and not served:
+        # told now, the hub would fetch and push the old bytes; it polls as well
+        log.warning("websub.ping_skipped", feeds=len(changed), reason="new bytes not served")
+    elif settings.websub_hub and changed:
         ping_hub(settings.websub_hub, changed, user_agent=settings.user_agent)
     return failed
 
@@ -223,7 +226,7 @@ def publish_changes(
     consumer: str = "publisher",
     stale_after_ms: int | None = None,
     batch: int | None = None,
-    on_stored: Callable[[], object] | None = None,
+    on_stored: Callable[[], bool] | None = None,
 ) -> int:
     """Consume the change stream: re-render only the feeds each event touches, then ack it.
 
@@ -233,7 +236,8 @@ def publish_changes(
     its feeds rendered; the rest stay pending and PublishError is raised. Returns the number
     of events published. `on_stored` is called after each batch's feeds are stored and
     before the hub is told of them: whatever else serves the feeds (workers._publishing's
-    files) is brought level there, so the hub fetches the new bytes."""
+    files) is brought level there, so the hub fetches the new bytes; it returns False when
+    they are not served, and the hub is then not told."""
     idle = STALE_AFTER_MS if stale_after_ms is None else stale_after_ms
     count = batch or BATCH
     done = 0

@@ -100,13 +100,17 @@ def _renew(store: Store, token: str, done: threading.Event) -> None:
             return  # Redis is away: the run itself fails or finishes, the lease expires
 
 
-def _export_for_hub(store: Store, directory: Path, hub: bool) -> None:
-    """Export a batch's feeds before the hub is told of them. A file that was replaced may be
-    served from nginx's open descriptor for SERVER_FILE_CACHE more, so the hub waits that
-    long: told at once, it would fetch the old bytes and push nothing new."""
+def _export_for_hub(store: Store, directory: Path, hub: bool) -> bool:
+    """Export a batch's feeds before the hub is told of them; whether nginx serves them. A
+    file that was replaced or removed may be served from nginx's open descriptor for
+    SERVER_FILE_CACHE more, so the hub waits that long: told at once, it would fetch the old
+    bytes and push nothing new. A failed export serves the old files: the hub is not told."""
     exported = _export(store, directory)
-    if hub and exported is not None and exported.written:
+    if exported is None:
+        return False
+    if hub and (exported.written or exported.removed or exported.failed):
         time.sleep(SERVER_FILE_CACHE + 0.1)
+    return True
 
 
 def _export(store: Store, directory: Path) -> Exported | None:

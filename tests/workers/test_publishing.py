@@ -16,6 +16,7 @@ import structlog.testing
 
 from services.settings import Settings
 from services.storage import Store
+from tests.feeds.test_websub import Hub, hub  # noqa: F401  (the hub fixture)
 from tests.fixtures.site import SiteServer
 from workers import _publishing as publishing
 
@@ -106,3 +107,26 @@ def test_an_export_that_fails_is_logged_and_leaves_the_previous_files_whole(
     assert [e["event"] for e in logs if e["log_level"] == "error"] == ["publish.export_failed"]
     assert {p: p.read_bytes() for p in tmp_path.rglob("*.atom")} == before
     assert not list(tmp_path.rglob(".*.*")), "a temporary file was left behind"
+
+
+def test_the_hub_is_not_told_of_bytes_a_failed_export_left_unserved(
+    store: Store,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    hub: Hub,  # noqa: F811
+) -> None:
+    import fcntl
+
+    from feeds import files
+    from tests.feeds.test_publish import load_mirror
+
+    load_mirror(store)
+    settings = dataclasses.replace(Settings(), feed_dir=tmp_path, websub_hub=hub.url.rstrip("/"))
+    monkeypatch.setattr(files, "LOCK_WAIT", 0.2)
+    with (tmp_path / ".lock").open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # the export cannot run: nginx keeps the old files
+        with structlog.testing.capture_logs() as logs:
+            assert publishing.publish_once(store, settings)
+    assert hub.pings == []
+    assert "websub.ping_skipped" in [e["event"] for e in logs]
+    assert publishing.publish_once(store, settings) == 0  # a later run exports, pings nothing
