@@ -76,6 +76,7 @@ class Exported:
     kept: int  # feeds whose files already held the stored bytes
     removed: int  # files no stored feed names, deleted
     failed: tuple[str, ...] = ()  # feeds whose files could not be written, and why
+    written_names: tuple[str, ...] = ()  # the stored names (`all@ru.atom`) of those written
 
 
 class ExportBusy(TimeoutError):
@@ -91,6 +92,7 @@ def export_feeds(store: Store, directory: Path) -> Exported:
         etags = store.feed_etags(list(paths))
         holds: dict[str, str] = {}  # the manifest to be: what each file holds after this run
         failed: list[str] = []
+        wrote: list[str] = []
         replaced: set[Path] = set()
         written = kept = removed = 0
         try:
@@ -111,6 +113,7 @@ def export_feeds(store: Store, directory: Path) -> Exported:
                     continue
                 holds[name] = feed.etag
                 replaced.add(path.parent)
+                wrote.append(name)
                 written += 1
             removed = _sweep(directory, {p for n in holds for p in _pair(directory / paths[n])})
         finally:
@@ -124,7 +127,7 @@ def export_feeds(store: Store, directory: Path) -> Exported:
         log.error("files.write_failed", feeds=len(failed), first=failed[:3])
     if written or removed or failed:
         log.info("files.exported", written=written, removed=removed, kept=kept, failed=len(failed))
-    return Exported(written, kept, removed, tuple(failed))
+    return Exported(written, kept, removed, tuple(failed), tuple(wrote))
 
 
 def _pair(path: Path) -> tuple[Path, Path]:

@@ -192,11 +192,11 @@ def _publish_specs(
     settings: Settings,
     specs: Iterable[FeedSpec],
     touched: Mapping[FeedSpec, Collection[str]] | None = None,
-    on_stored: Callable[[], bool] | None = None,
+    on_stored: Callable[[], Sequence[str] | None] | None = None,
 ) -> set[str]:
     """Render each feed; the feed keys that failed (logged, previous bytes kept). Then call
-    `on_stored`, and tell the WebSub hub, when there is one, which feeds changed, unless
-    `on_stored` said the new bytes are not served yet."""
+    `on_stored`, and tell the WebSub hub, when there is one, which feeds changed and which
+    URLs `on_stored` names, unless it returned None: the new bytes are not served yet."""
     failed: set[str] = set()
     changed: list[str] = []
     for spec in dict.fromkeys(specs):
@@ -207,12 +207,12 @@ def _publish_specs(
             log.exception("publish.failed", feed=spec.feed_key)
             failed.add(spec.feed_key)
     store.count_publish_failures(len(failed))
-    served = on_stored() if on_stored is not None else True
-    if settings.websub_hub and changed and not served:
+    served = on_stored() if on_stored is not None else ()
+    if settings.websub_hub and changed and served is None:
         # told now, the hub would fetch and push the old bytes; it polls as well
         log.warning("websub.ping_skipped", feeds=len(changed), reason="new bytes not served")
-    elif settings.websub_hub and changed:
-        ping_hub(settings.websub_hub, changed, user_agent=settings.user_agent)
+    elif settings.websub_hub and (changed or served):
+        ping_hub(settings.websub_hub, [*changed, *(served or ())], user_agent=settings.user_agent)
     return failed
 
 
@@ -226,7 +226,7 @@ def publish_changes(
     consumer: str = "publisher",
     stale_after_ms: int | None = None,
     batch: int | None = None,
-    on_stored: Callable[[], bool] | None = None,
+    on_stored: Callable[[], Sequence[str] | None] | None = None,
 ) -> int:
     """Consume the change stream: re-render only the feeds each event touches, then ack it.
 
@@ -236,8 +236,9 @@ def publish_changes(
     its feeds rendered; the rest stay pending and PublishError is raised. Returns the number
     of events published. `on_stored` is called after each batch's feeds are stored and
     before the hub is told of them: whatever else serves the feeds (workers._publishing's
-    files) is brought level there, so the hub fetches the new bytes; it returns False when
-    they are not served, and the hub is then not told."""
+    files) is brought level there, so the hub fetches the new bytes. It returns more URLs to
+    tell the hub of (files it wrote for feeds another process rendered), or None when the
+    new bytes are not served, and the hub is then not told."""
     idle = STALE_AFTER_MS if stale_after_ms is None else stale_after_ms
     count = batch or BATCH
     done = 0
@@ -276,6 +277,19 @@ def publish_all(store: Store, settings: Settings) -> int:
         raise PublishError(sorted(failed))
     log.info("publish.all", feeds=len(unique))
     return len(unique)
+
+
+def current_url(settings: Settings, name: str) -> str | None:
+    """The public URL of a stored rendering (`topics/x@ru.atom`) when it is a feed's current
+    document, the one a hub is told of; None for an archive page or a name not ours."""
+    key, _, fmt = name.rpartition(".")
+    if fmt not in FORMATS:
+        return None
+    try:
+        spec = FeedSpec.from_feed_key(key)
+    except ValueError:
+        return None
+    return None if spec.page is not None else settings.public_url.rstrip("/") + spec.path(fmt)
 
 
 def stored_feed_keys(store: Store) -> list[str]:

@@ -26,7 +26,8 @@ from pathlib import Path
 import structlog
 
 from feeds.files import SERVER_FILE_CACHE, Exported, export_feeds
-from feeds.publish import publish_changes
+from feeds.publish import current_url, publish_changes
+from feeds.websub import ping_hub
 from services.errors import StorageError
 from services.settings import Settings
 from services.storage import Store
@@ -72,7 +73,7 @@ def publish_once(store: Store, settings: Settings) -> int | None:
         export = (
             None
             if settings.feed_dir is None
-            else partial(_export_for_hub, store, settings.feed_dir, bool(settings.websub_hub))
+            else partial(_export_for_hub, store, settings.feed_dir, settings)
         )
         try:
             return publish_changes(
@@ -81,7 +82,7 @@ def publish_once(store: Store, settings: Settings) -> int | None:
         finally:
             # what did render is exported even when some feeds failed
             if settings.feed_dir is not None:
-                _export(store, settings.feed_dir)
+                _tell_hub_of(settings, _export(store, settings.feed_dir))
     finally:
         done.set()
         renewing.join()
@@ -100,17 +101,33 @@ def _renew(store: Store, token: str, done: threading.Event) -> None:
             return  # Redis is away: the run itself fails or finishes, the lease expires
 
 
-def _export_for_hub(store: Store, directory: Path, hub: bool) -> bool:
-    """Export a batch's feeds before the hub is told of them; whether nginx serves them. A
-    file that was replaced or removed may be served from nginx's open descriptor for
+def _export_for_hub(store: Store, directory: Path, settings: Settings) -> list[str] | None:
+    """Export a batch's feeds before the hub is told of them: the URLs of the current
+    documents whose files it wrote, or None when it failed and nginx serves the old files.
+    A file that was replaced or removed may be served from nginx's open descriptor for
     SERVER_FILE_CACHE more, so the hub waits that long: told at once, it would fetch the old
-    bytes and push nothing new. A failed export serves the old files: the hub is not told."""
+    bytes and push nothing new."""
     exported = _export(store, directory)
     if exported is None:
-        return False
-    if hub and (exported.written or exported.removed or exported.failed):
+        return None
+    if settings.websub_hub and (exported.written or exported.removed or exported.failed):
         time.sleep(SERVER_FILE_CACHE + 0.1)
-    return True
+    return _current_urls(settings, exported)
+
+
+def _tell_hub_of(settings: Settings, exported: Exported | None) -> None:
+    """The hub hears of the feeds a run's last export wrote: bytes another process stored
+    (the web app's publish at its start) reach nginx only with an export, and a hub told of
+    them before would have fetched the old file."""
+    if not settings.websub_hub or exported is None:
+        return
+    if urls := _current_urls(settings, exported):
+        time.sleep(SERVER_FILE_CACHE + 0.1)
+        ping_hub(settings.websub_hub, urls, user_agent=settings.user_agent)
+
+
+def _current_urls(settings: Settings, exported: Exported) -> list[str]:
+    return [url for name in exported.written_names if (url := current_url(settings, name))]
 
 
 def _export(store: Store, directory: Path) -> Exported | None:

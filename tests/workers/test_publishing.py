@@ -129,4 +129,33 @@ def test_the_hub_is_not_told_of_bytes_a_failed_export_left_unserved(
             assert publishing.publish_once(store, settings)
     assert hub.pings == []
     assert "websub.ping_skipped" in [e["event"] for e in logs]
-    assert publishing.publish_once(store, settings) == 0  # a later run exports, pings nothing
+    # the next run writes the files, and tells the hub of them then
+    assert publishing.publish_once(store, settings) == 0
+    told = {url for ping in hub.pings for url in ping}
+    assert settings.public_url.rstrip("/") + "/feeds/all.atom" in told, told
+
+
+def test_feeds_another_process_rendered_are_told_to_the_hub_once_their_files_are_written(
+    store: Store,
+    tmp_path: Path,
+    hub: Hub,  # noqa: F811
+) -> None:
+    """The web app publishes every feed at its start and has no feed files: a hub told then
+    fetched nginx's old file, so the worker tells it again once it has written the new one."""
+    from feeds.publish import publish_all
+    from tests.feeds.test_publish import CRAWLED, load_mirror
+
+    posts = load_mirror(store)
+    settings = dataclasses.replace(Settings(), feed_dir=tmp_path, websub_hub=hub.url.rstrip("/"))
+    assert publishing.publish_once(store, settings)
+    store.upsert_post(
+        dataclasses.replace(posts[0], title="Rendered at the web's start"), now=CRAWLED
+    )
+    publish_all(store, dataclasses.replace(settings, feed_dir=None))  # the web app's start
+    hub.pings.clear()
+    assert publishing.publish_once(store, settings) == 1  # its event: nothing left to render
+    told = {url for ping in hub.pings for url in ping}
+    atom = settings.public_url.rstrip("/") + "/feeds/all.atom"
+    assert atom in told, told
+    assert b"Rendered at the web's start" in (tmp_path / "any/feeds/all.atom").read_bytes()
+    assert not [url for url in told if "/archive/" in url], "archive pages are not announced"
