@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
-from feeds.render import FeedSpec, Fmt
+from feeds.render import FORMATS, FeedSpec, Fmt
 from services.model import LANGUAGES, Post
 from services.people import all_people
 from services.storage import ChangeEvent
@@ -105,3 +105,16 @@ def cache_control(stored_key: str, default: str) -> str:
     """Cache-Control for one stored rendering (`all/archive/3@en.atom`)."""
     spec = FeedSpec.from_feed_key(stored_key.rsplit(".", 1)[0])
     return ARCHIVE_CACHE_CONTROL if spec.frozen else default
+
+
+def current_url(public_url: str, name: str) -> str | None:
+    """The public URL of a stored rendering (`topics/x@ru.atom`) when it is a feed's current
+    document, the one a WebSub hub is told of; None for an archive page or a name not ours."""
+    key, _, fmt = name.rpartition(".")
+    if fmt not in FORMATS:
+        return None
+    try:
+        spec = FeedSpec.from_feed_key(key)
+    except ValueError:
+        return None
+    return None if spec.page is not None else public_url.rstrip("/") + spec.path(fmt)

@@ -279,19 +279,6 @@ def publish_all(store: Store, settings: Settings) -> int:
     return len(unique)
 
 
-def current_url(settings: Settings, name: str) -> str | None:
-    """The public URL of a stored rendering (`topics/x@ru.atom`) when it is a feed's current
-    document, the one a hub is told of; None for an archive page or a name not ours."""
-    key, _, fmt = name.rpartition(".")
-    if fmt not in FORMATS:
-        return None
-    try:
-        spec = FeedSpec.from_feed_key(key)
-    except ValueError:
-        return None
-    return None if spec.page is not None else settings.public_url.rstrip("/") + spec.path(fmt)
-
-
 def stored_feed_keys(store: Store) -> list[str]:
     """Feed keys (`topics/ukraine@ru`) with a stored rendering, in no particular order."""
     names = store.feed_keys()

@@ -25,8 +25,9 @@ from pathlib import Path
 
 import structlog
 
+from feeds.catalog import current_url
 from feeds.files import SERVER_FILE_CACHE, Exported, export_feeds
-from feeds.publish import current_url, publish_changes
+from feeds.publish import publish_changes
 from feeds.websub import ping_hub
 from services.errors import StorageError
 from services.settings import Settings
@@ -127,7 +128,8 @@ def _tell_hub_of(settings: Settings, exported: Exported | None) -> None:
 
 
 def _current_urls(settings: Settings, exported: Exported) -> list[str]:
-    return [url for name in exported.written_names if (url := current_url(settings, name))]
+    urls = (current_url(settings.public_url, name) for name in exported.written_names)
+    return [url for url in urls if url is not None]
 
 
 def _export(store: Store, directory: Path) -> Exported | None:
