@@ -85,12 +85,12 @@ _access_line = FieldsWriter(
 
 
 def log_access(scope: Scope, route: str, status: int, seconds: float) -> None:
-    """The access line of one request; any path that answers outside RequestTiming (a fast
-    path in front of the app) calls this too, so that every request has its line."""
     log_request(scope["method"], scope["path"], route, status, seconds)
 
 
 def log_request(method: str, path: str, route: str, status: int, seconds: float) -> None:
+    """The access line of one request; any path that answers outside RequestTiming (the
+    lean paths in front of the app) calls this too, so that every request has its line."""
     if len(path) > ACCESS_PATH_CHARS:
         path = path[:ACCESS_PATH_CHARS]
     _access_line("http.request", method, route, path, status, round(seconds * 1000, 3))

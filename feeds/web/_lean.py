@@ -17,7 +17,7 @@ from typing import Any
 import structlog
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from feeds.web._access import LatencyHistogram, Series, log_access, log_request
+from feeds.web._access import LatencyHistogram, Series, log_request
 from feeds.web._cache import CachedFeed, FeedCache, Headers, encode_headers
 from feeds.web._conditional import accepts_gzip, matched_etag, not_modified
 from services.errors import StorageError
@@ -70,9 +70,7 @@ class LeanFeeds:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         head = scope["method"] == "HEAD"
         await send({"type": "http.response.body", "body": b"" if head else body})
-        took = time.perf_counter() - start
-        self._timer(scope["method"], status).observe(took)
-        log_access(scope, ROUTE, status, took)
+        self.answered(scope["method"], scope["path"], status, time.perf_counter() - start)
 
     def at_once(
         self, method: str, path: str, query: bytes, headers: list[tuple[bytes, bytes]]
@@ -80,18 +78,13 @@ class LeanFeeds:
         """The answer to a request that needs no await: a GET or HEAD of a feed a route knows,
         whose cached copy is fresh, as its status, its header lines encoded and its body.
         None for the rest, which go through __call__."""
-        if method not in ("GET", "HEAD") or not path.startswith("/feeds/"):
+        found = _find(method, path, query, self.routes)
+        feed = None if found is None else found[1].fresh(found[0])
+        if feed is None:
             return None
-        for key_of, cache in self.routes:
-            key = key_of(path[7:], query)
-            if key is not None:
-                feed = cache.fresh(key)
-                if feed is None:
-                    return None
-                status, chosen, body = answer(feed, headers)
-                lines = feed.encoded.get(id(chosen))
-                return status, encode_headers(chosen) if lines is None else lines, body
-        return None
+        status, chosen, body = answer(feed, headers)
+        lines = feed.encoded.get(id(chosen))
+        return status, encode_headers(chosen) if lines is None else lines, body
 
     def answered(self, method: str, path: str, status: int, seconds: float) -> None:
         """What a request answered outside __call__ leaves behind, as one answered inside."""
@@ -104,13 +97,19 @@ class LeanFeeds:
 
 
 def _route(scope: Scope, routes: tuple[LeanRoute, ...]) -> tuple[Hashable, FeedCache] | None:
-    if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+    if scope["type"] != "http":
         return None
-    path: str = scope["path"]
-    if not path.startswith("/feeds/"):
+    return _find(scope["method"], scope["path"], scope["query_string"], routes)
+
+
+def _find(
+    method: str, path: str, query: bytes, routes: tuple[LeanRoute, ...]
+) -> tuple[Hashable, FeedCache] | None:
+    """The cache key and cache of a GET or HEAD of a feed URL a route knows."""
+    if method not in ("GET", "HEAD") or not path.startswith("/feeds/"):
         return None
     for key_of, cache in routes:
-        key = key_of(path[7:], scope["query_string"])
+        key = key_of(path[7:], query)
         if key is not None:
             return key, cache
     return None

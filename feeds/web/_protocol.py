@@ -16,7 +16,7 @@ takes the usual way.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 import httptools
 import structlog
@@ -34,6 +34,17 @@ _TOO_LARGE = (
     b"content-type: text/plain; charset=utf-8\r\ncontent-length: 32\r\nconnection: close\r\n"
     b"\r\nthe request head is over 64 KiB\n"
 )
+
+
+class _Answer(NamedTuple):
+    """A request answered at once, written when its message completes."""
+
+    method: str
+    path: str
+    status: int
+    parts: list[bytes]  # the head, and the body unless there is none to send
+    keep_alive: bool
+    start: float
 
 
 _server_headers: object = None  # uvicorn's default headers (the date) when last encoded
@@ -62,9 +73,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._completed = 0
         self._refused = False
         self._lean = self.app if isinstance(self.app, LeanFeeds) else None
-        # the request being read, answered at once: (method, path, response, keep-alive,
-        # when it started); written when its message completes
-        self._at_once: tuple[str, str, int, list[bytes], bool, float] | None = None
+        self._at_once: _Answer | None = None  # the request being read, answered at once
         self._running: Any = None  # the request cycle whose ASGI task was started last
 
     def data_received(self, data: bytes) -> None:
@@ -133,9 +142,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             return False
         return cycle is None or cycle.response_complete
 
-    def _answer_at_once(
-        self, lean: LeanFeeds
-    ) -> tuple[str, str, int, list[bytes], bool, float] | None:
+    def _answer_at_once(self, lean: LeanFeeds) -> _Answer | None:
         start = time.perf_counter()
         method = self.parser.get_method()
         if method not in (b"GET", b"HEAD") or self.parser.should_upgrade():
@@ -160,14 +167,14 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         parts = [STATUS_LINE[status] + _server_lines(self.server_state) + lines + close + b"\r\n"]
         if verb == "GET" and body:
             parts.append(body)
-        return verb, path, status, parts, keep_alive, start
+        return _Answer(verb, path, status, parts, keep_alive, start)
 
-    def _send_at_once(self, answer: tuple[str, str, int, list[bytes], bool, float]) -> None:
-        verb, path, status, parts, keep_alive, start = answer
-        self.transport.writelines(parts)  # head and body in one writev, not two sends
+    def _send_at_once(self, answer: _Answer) -> None:
+        self.transport.writelines(answer.parts)  # head and body in one writev, not two sends
         assert self._lean is not None
-        self._lean.answered(verb, path, status, time.perf_counter() - start)
-        if not keep_alive:
+        took = time.perf_counter() - answer.start
+        self._lean.answered(answer.method, answer.path, answer.status, took)
+        if not answer.keep_alive:
             self.transport.close()
         self.on_response_complete()  # counts it, then reads on or waits for the next
 
