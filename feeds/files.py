@@ -72,11 +72,14 @@ def file_of(name: str) -> str | None:
 
 @dataclass(frozen=True)
 class Exported:
-    written: int  # feeds whose files were (re)written
+    written_names: tuple[str, ...]  # stored names (`all@ru.atom`) whose files were (re)written
     kept: int  # feeds whose files already held the stored bytes
     removed: int  # files no stored feed names, deleted
     failed: tuple[str, ...] = ()  # feeds whose files could not be written, and why
-    written_names: tuple[str, ...] = ()  # the stored names (`all@ru.atom`) of those written
+
+    @property
+    def written(self) -> int:
+        return len(self.written_names)
 
 
 class ExportBusy(TimeoutError):
@@ -92,9 +95,9 @@ def export_feeds(store: Store, directory: Path) -> Exported:
         etags = store.feed_etags(list(paths))
         holds: dict[str, str] = {}  # the manifest to be: what each file holds after this run
         failed: list[str] = []
-        wrote: list[str] = []
+        written: list[str] = []
         replaced: set[Path] = set()
-        written = kept = removed = 0
+        kept = removed = 0
         try:
             for name, etag in etags.items():
                 path = directory / paths[name]
@@ -113,8 +116,7 @@ def export_feeds(store: Store, directory: Path) -> Exported:
                     continue
                 holds[name] = feed.etag
                 replaced.add(path.parent)
-                wrote.append(name)
-                written += 1
+                written.append(name)
             removed = _sweep(directory, {p for n in holds for p in _pair(directory / paths[n])})
         finally:
             # after the files it names are durable, so it never claims bytes a file does not
@@ -125,9 +127,12 @@ def export_feeds(store: Store, directory: Path) -> Exported:
                 _write_manifest(directory / MANIFEST, holds)
     if failed:
         log.error("files.write_failed", feeds=len(failed), first=failed[:3])
+    exported = Exported(tuple(written), kept, removed, tuple(failed))
     if written or removed or failed:
-        log.info("files.exported", written=written, removed=removed, kept=kept, failed=len(failed))
-    return Exported(written, kept, removed, tuple(failed), tuple(wrote))
+        log.info(
+            "files.exported", written=len(written), removed=removed, kept=kept, failed=len(failed)
+        )
+    return exported
 
 
 def _pair(path: Path) -> tuple[Path, Path]:

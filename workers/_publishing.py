@@ -112,7 +112,7 @@ def _export_for_hub(store: Store, directory: Path, settings: Settings) -> list[s
     if exported is None:
         return None
     if settings.websub_hub and (exported.written or exported.removed or exported.failed):
-        time.sleep(SERVER_FILE_CACHE + 0.1)
+        _wait_out_file_cache()
     return _current_urls(settings, exported)
 
 
@@ -123,8 +123,13 @@ def _tell_hub_of(settings: Settings, exported: Exported | None) -> None:
     if not settings.websub_hub or exported is None:
         return
     if urls := _current_urls(settings, exported):
-        time.sleep(SERVER_FILE_CACHE + 0.1)
+        _wait_out_file_cache()
         ping_hub(settings.websub_hub, urls, user_agent=settings.user_agent)
+
+
+def _wait_out_file_cache() -> None:
+    """Until nginx no longer serves a replaced file's old bytes from its open descriptor."""
+    time.sleep(SERVER_FILE_CACHE + 0.1)
 
 
 def _current_urls(settings: Settings, exported: Exported) -> list[str]:
